@@ -1,0 +1,1 @@
+"""Hidden checks, one pytest module per chapter (``chNN.py``)."""

@@ -1,0 +1,14 @@
+"""Loads the grading plugin for ``pytest grader/checks/chNN.py --submission PATH``."""
+
+from grader.plugin import (  # noqa: F401 - pytest finds hooks and fixtures by name
+    gen,
+    pytest_addoption,
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_runtest_makereport,
+    pytest_runtest_setup,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+    seed,
+    student,
+)

@@ -1,0 +1,102 @@
+"""Comparison helpers for hidden checks: they read what the sandbox exported and raise
+``CheckFailure`` with the message the student will see (never the check's source)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from course.checking import compare
+
+
+class CheckFailure(AssertionError):
+    """A check failed; ``str(self)`` is the student-facing explanation."""
+
+
+def describe(value: object) -> str:
+    """Name the kind of an exported value the way a student wrote it."""
+    if isinstance(value, dict) and "__kind__" in value:
+        kind = value["__kind__"]
+        if kind == "tensor_on":
+            return f"a tensor on {value['device']}"
+        return f"a {value.get('type', kind)}"
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
+    return f"a {type(value).__name__}"
+
+
+def fail(message: str) -> None:
+    """Fail the current check with ``message``."""
+    raise CheckFailure(message)
+
+
+def expect(condition: bool, message: str) -> None:
+    """Fail with ``message`` unless ``condition`` holds."""
+    if not condition:
+        raise CheckFailure(message)
+
+
+def tensor(value: object, what: str) -> torch.Tensor:
+    """Return ``value`` as a tensor, failing with a type message otherwise."""
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, dict) and value.get("__kind__") == "ndarray":
+        fail(f"{what} returned a numpy array; return a torch.Tensor (torch.from_numpy or "
+             "stay in torch)")
+    if isinstance(value, dict) and value.get("__kind__") == "tensor_on":
+        fail(f"{what} returned a tensor on {value['device']}; expected it on the CPU like its "
+             "inputs")
+    fail(f"{what} returned {describe(value)}; expected a torch.Tensor")
+    raise AssertionError  # unreachable
+
+
+def number(value: object, what: str) -> float:
+    """Return a Python number from an int/float, a numpy scalar, or a one-element tensor."""
+    if isinstance(value, bool):
+        fail(f"{what} returned a bool; expected a number")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, dict) and value.get("__kind__") == "number":
+        return float(value["value"])
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        return float(value.item())
+    fail(f"{what} returned {describe(value)}; expected a number")
+    raise AssertionError  # unreachable
+
+
+def sequence(value: object, what: str) -> list:
+    """Return the items of a tuple, list, generator or other iterable the student returned."""
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if isinstance(value, dict) and value.get("__kind__") in ("iterator", "sequence"):
+        return list(value["items"])
+    fail(f"{what} returned {describe(value)}; expected a sequence or an iterator")
+    raise AssertionError  # unreachable
+
+
+def expect_tensor(got: object, expected: torch.Tensor, *, what: str, inputs: str = "",
+                  atol: float | None = None, rtol: float | None = None, hint: str = "",
+                  check_dtype: bool = True) -> torch.Tensor:
+    """Compare an exported result with the reference tensor; return it as a tensor."""
+    actual = tensor(got, what)
+    problem = compare(actual, expected, what=what, atol=atol, rtol=rtol, inputs=inputs,
+                      hint=hint, check_dtype=check_dtype)
+    if problem:
+        fail(problem)
+    return actual
+
+
+def expect_number(got: object, expected: float, *, what: str, atol: float = 1e-6,
+                  rtol: float = 1e-6, hint: str = "") -> float:
+    """Compare an exported scalar with the reference value; return it as a float."""
+    value = number(got, what)
+    if not math.isfinite(value) or abs(value - expected) > atol + rtol * abs(expected):
+        fail(f"{what} returned {value:.6g}; expected {expected:.6g}"
+             + (f". Hint: {hint}" if hint else ""))
+    return value
+
+
+def shape_of(t: torch.Tensor) -> str:
+    """Describe a tensor input for messages: ``X of shape (4, 5)``."""
+    return "(" + ", ".join(str(s) for s in t.shape) + ("," if t.dim() == 1 else "") + ")"

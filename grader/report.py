@@ -1,0 +1,152 @@
+"""Reports: the stable JSON schema, a readable table, Gradescope ``results.json`` and class CSV.
+
+Schema (stable; extra keys may be added, none removed)::
+
+    {"assignment": "ch03", "score": 17.5, "max_score": 30, "seed": 123,
+     "exercises": [{"name": "softmax", "score": 3.0, "max_score": 4,
+                    "tests": [{"name": "rows_sum_to_one", "passed": true, "score": 1.0,
+                               "max_score": 1.0, "message": ""}, ...]}, ...],
+     "student": "alice", "submission": "...", "error": null, "load_errors": [...],
+     "skipped_cells": [...], "isolation": {...}, "versions": {...}}
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import platform
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from grader.fromscratch import scan
+
+if TYPE_CHECKING:
+    from grader.plugin import Grading
+
+
+def _round(x: float) -> float:
+    return round(float(x), 4)
+
+
+def _versions() -> dict:
+    import torch
+
+    from grader import __version__
+
+    return {"grader": __version__, "python": platform.python_version(), "torch": torch.__version__}
+
+
+def exercise_entry(name: str, points: float, results: list, violations: list[str],
+                   graded: bool = True) -> dict:
+    """Score one exercise: weighted share of passed tests; zero with a forbidden op."""
+    total = sum(r.weight for r in results)
+    tests = []
+    for r in results:
+        share = points * r.weight / total if total else 0.0
+        tests.append({"name": r.name, "passed": r.passed, "score": _round(share if r.passed else 0),
+                      "max_score": _round(share), "message": r.message})
+    score = sum(t["score"] for t in tests)
+    if violations:
+        tests.append({"name": "from_scratch", "passed": False, "score": 0, "max_score": 0,
+                      "message": "this exercise must be built from scratch, but it uses "
+                      + ", ".join(violations) + "; the exercise scores 0 until they are gone"})
+        score = 0.0
+    if not graded:
+        tests = [{"name": "not_graded", "passed": False, "score": 0, "max_score": _round(points),
+                  "message": "not graded in this run (--exercise selected others)"}]
+        score = 0.0
+    elif not tests:
+        tests = [{"name": "no_checks_ran", "passed": False, "score": 0,
+                  "max_score": _round(points), "message": "no check of this exercise ran"}]
+        score = 0.0
+    return {"name": name, "score": _round(min(score, points)), "max_score": _round(points),
+            "graded": graded, "tests": tests}
+
+
+def build_report(grading: Grading) -> dict:
+    """Assemble the JSON report for a finished grading session."""
+    exercises = []
+    cells = grading.submission.cells if grading.submission else []
+    for name, spec in grading.exercises.items():
+        results = [r for r in grading.results if r.exercise == name]
+        graded = not grading.selected or name in grading.selected
+        violations = list(grading.violations.get(name, []))
+        if graded and spec.forbid:
+            violations += scan(cells, name, spec.scan_names())
+        exercises.append(exercise_entry(name, spec.points, results, violations, graded))
+    sandbox = grading.sandbox
+    load = (sandbox.load_info or {}) if sandbox else {}
+    return {
+        "assignment": grading.chapter,
+        "score": _round(sum(e["score"] for e in exercises)),
+        "max_score": _round(sum(e["max_score"] for e in exercises)),
+        "seed": grading.seed,
+        "exercises": exercises,
+        "submission": str(grading.submission.path) if grading.submission else None,
+        "error": grading.load_error,
+        "load_errors": load.get("errors", []),
+        "skipped_cells": grading.submission.skipped if grading.submission else [],
+        "isolation": sandbox.isolation if sandbox else {},
+        "versions": _versions(),
+    }
+
+
+def write_json(report: dict, path: Path) -> None:
+    """Write ``report`` as indented JSON, creating parent folders."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def format_table(report: dict) -> str:
+    """A plain-text table of exercises, scores and the first failure of each."""
+    from rich.console import Console
+    from rich.table import Table
+
+    title = f"{report['assignment']}: {report['score']:g} / {report['max_score']:g}"
+    if report.get("student"):
+        title = f"{report['student']} — {title}"
+    table = Table(title=title, show_lines=False)
+    table.add_column("exercise")
+    table.add_column("score", justify="right")
+    table.add_column("first problem", overflow="fold")
+    for ex in report["exercises"]:
+        failed = [t for t in ex["tests"] if not t["passed"]]
+        table.add_row(ex["name"], f"{ex['score']:g}/{ex['max_score']:g}",
+                      failed[0]["message"] if failed else "")
+    console = Console(width=120, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(table)
+    lines = [console.export_text()]
+    if report.get("error"):
+        lines.append(f"Submission error: {report['error']}")
+    for err in report.get("load_errors", []):
+        lines.append(f"Cell {err.get('cell')}: {err.get('type')}: {err.get('message')}")
+    lines.append(f"seed {report['seed']} (pass --seed {report['seed']} to reproduce)")
+    return "\n".join(lines)
+
+
+def gradescope(report: dict) -> dict:
+    """Gradescope's ``results.json``: one test per exercise with its messages as output."""
+    tests = []
+    for ex in report["exercises"]:
+        output = "\n".join(f"{'✓' if t['passed'] else '✗'} {t['name']}"
+                           + (f": {t['message']}" if t["message"] else "") for t in ex["tests"])
+        tests.append({"name": ex["name"], "score": ex["score"], "max_score": ex["max_score"],
+                      "output": output, "visibility": "visible"})
+    notes = [f"seed {report['seed']}"]
+    if report.get("error"):
+        notes.insert(0, report["error"])
+    return {"score": report["score"], "tests": tests, "output": "; ".join(notes),
+            "visibility": "visible"}
+
+
+def write_csv(reports: list[dict], path: Path) -> None:
+    """One row per student: id, total, max, seed, error, then one column per exercise."""
+    names = [e["name"] for e in reports[0]["exercises"]] if reports else []
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student", "score", "max_score", "seed", "error", *names])
+        for r in reports:
+            by_name = {e["name"]: e["score"] for e in r["exercises"]}
+            writer.writerow([r.get("student", ""), r["score"], r["max_score"], r["seed"],
+                             r.get("error") or "", *[by_name.get(n, 0) for n in names]])

@@ -1,0 +1,375 @@
+"""The grader's side of the sandbox: start, talk to, and kill the process that runs student code.
+
+Student code never runs in the grader's process. ``Sandbox`` starts ``grader/child.py`` as a
+separate interpreter (``python -I -S -B``), in its own scratch directory, under resource limits,
+Landlock file isolation and, where ``unshare`` works, fresh user, PID and network namespaces.
+Requests and answers are ``torch.save`` frames read back with ``torch.load(weights_only=True)``:
+nothing the child sends can run code here.
+
+When the child hangs, crashes, exceeds a limit or exits, the call raises ``SandboxDied`` (a
+``StudentFault``) with a message for the student; the next call starts a fresh child and loads
+the submission again, so one bad exercise does not cost the others.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import torch
+
+CHILD_SOURCE = Path(__file__).with_name("child.py")
+PROJECT_PACKAGES = ("solutions", "grader")
+
+
+@dataclass
+class Limits:
+    """Resource limits for one sandbox process."""
+
+    load_seconds: float = 60.0
+    call_seconds: float = 20.0
+    cpu_seconds: int = 600
+    memory_bytes: int = 4 * 2**30
+    output_bytes: int = 8 * 2**20
+    start_seconds: float = 60.0
+    restarts: int = 4
+
+
+class StudentFault(Exception):
+    """Something the student's code did (raised, timed out, crashed); the message is for them."""
+
+
+class SandboxDied(StudentFault):
+    """The child process ended or was killed during a request."""
+
+
+class Missing(StudentFault):
+    """The exercise's name is not defined by the submission."""
+
+
+@dataclass
+class Answer:
+    """A decoded answer from the child, with violations of from-scratch rules."""
+
+    data: dict
+    violations: list[str] = field(default_factory=list)
+
+
+def toolbox_files() -> list[str]:
+    """The files of the student toolbox (``course``'s modules) that student code may read."""
+    import course
+
+    root = Path(course.__file__).parent
+    return sorted(str(p) for p in root.glob("*.py") if p.name != "nbgrader_config.py")
+
+
+@cache
+def unshare_prefix() -> tuple[str, ...]:
+    """``unshare`` arguments for new user, PID and network namespaces, or () where they fail."""
+    exe = shutil.which("unshare")
+    if not exe:
+        return ()
+    args = (exe, "--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--net")
+    try:
+        ok = subprocess.run([*args, "true"], capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        ok = False
+    return args if ok else ()
+
+
+def _python_paths() -> list[str]:
+    paths = []
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        path = sysconfig.get_paths().get(key)
+        if path and path not in paths:
+            paths.append(path)
+    for path in sys.path:
+        if path.endswith("lib-dynload") and path not in paths:
+            paths.append(path)
+    return paths
+
+
+def _landlock_rules(scratch: str) -> dict:
+    """Allow-lists: the interpreter, third-party packages, the toolbox, system files, scratch."""
+    import course
+
+    toolbox_root = str(Path(course.__file__).parent.parent)
+    read = ["/usr", "/lib", "/lib64", "/etc", "/proc", "/sys", "/dev", "/bin",
+            sys.base_prefix, sys.prefix, *toolbox_files()]
+    listed = [toolbox_root, str(Path(course.__file__).parent)]
+    for site in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}:
+        listed.append(site)
+        if not os.path.isdir(site):
+            continue
+        for entry in os.listdir(site):
+            if entry in PROJECT_PACKAGES or entry.startswith(("__editable__", "d2l_course")):
+                continue
+            read.append(os.path.join(site, entry))
+    inside_prefix = [p for p in (sys.prefix, sys.base_prefix) if toolbox_root.startswith(p)]
+    if inside_prefix:
+        read = [p for p in read if p not in inside_prefix]
+    return {"read": read, "list": listed, "write": [scratch, "/dev/null"]}
+
+
+class Sandbox:
+    """One student's submission loaded in a separate, limited process.
+
+    ``cells`` are ``(label, source)`` pairs run in order at start. ``chapter`` gates the toolbox.
+    Use as a context manager; ``close()`` kills the process tree and removes the scratch folder.
+    """
+
+    def __init__(self, cells: list[tuple[str, str]], chapter: str, limits: Limits | None = None,
+                 isolate: bool = True):
+        self.cells = cells
+        self.chapter = chapter
+        self.limits = limits or Limits()
+        self.isolate = isolate
+        self.proc: subprocess.Popen | None = None
+        self.last_progress: str | None = None
+        self.scratch: str | None = None
+        self.load_info: dict | None = None
+        self.isolation: dict = {}
+        self.starts = 0
+        self.deaths: list[str] = []
+        self.bad_cells: dict[str, str] = {}
+
+    # -- process management ---------------------------------------------------------------------
+
+    def _start(self) -> None:
+        if self.starts > self.limits.restarts:
+            raise SandboxDied("grading stopped restarting your notebook after it crashed or hung "
+                              f"{self.starts} times: " + "; ".join(self.deaths[-2:]))
+        self.starts += 1
+        self.scratch = tempfile.mkdtemp(prefix="d2l-sandbox-")
+        req_r, req_w = os.pipe()
+        ans_r, ans_w = os.pipe()
+        import course
+
+        config = {
+            "fd_in": req_r, "fd_out": ans_w, "scratch": self.scratch, "chapter": self.chapter,
+            "sys_path": [*_python_paths(), str(Path(course.__file__).parent.parent)],
+            "limits": {"cpu_seconds": self.limits.cpu_seconds,
+                       "memory_bytes": self.limits.memory_bytes,
+                       "output_bytes": self.limits.output_bytes},
+            "landlock": _landlock_rules(self.scratch) if self.isolate else None,
+        }
+        env = {
+            "PATH": "/usr/bin:/bin", "HOME": self.scratch, "LANG": "C.UTF-8",
+            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg",
+            "MPLCONFIGDIR": self.scratch, "D2L_SANDBOX": json.dumps(config),
+            "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", ""),
+        }
+        prefix = unshare_prefix() if self.isolate else ()
+        log = open(os.path.join(self.scratch, "output.log"), "wb")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [*prefix, sys.executable, "-I", "-S", "-B", "-c", CHILD_SOURCE.read_text()],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, cwd=self.scratch,
+            pass_fds=(req_r, ans_w), start_new_session=True,
+        )
+        log.close()
+        os.close(req_r)
+        os.close(ans_w)
+        self._to = os.fdopen(req_w, "wb", buffering=0)
+        self._from = os.fdopen(ans_r, "rb", buffering=0)
+        ready = self._receive(self.limits.start_seconds, "starting the sandbox")
+        self.isolation = {
+            "process": "separate interpreter, own session, scratch working directory",
+            "limits": (f"cpu {self.limits.cpu_seconds}s, data {self.limits.memory_bytes >> 20} MiB,"
+                       f" output {self.limits.output_bytes >> 20} MiB"),
+            "namespaces": "user, pid, net" if prefix else "unavailable (unshare failed)",
+            "files": ready.get("isolation", "off"),
+        }
+        cells = [c for c in self.cells if c[0] not in self.bad_cells]
+        try:
+            info = self._request({"op": "load", "cells": cells}, self.limits.load_seconds,
+                                 "running your notebook's cells")
+        except SandboxDied as death:
+            label = self.last_progress
+            if label is None or label in self.bad_cells:
+                raise
+            self.bad_cells[label] = f"cell {label} was skipped: {death}"
+            return self._start()
+        info["errors"] = [{"cell": label, "type": "Skipped", "message": why, "where": []}
+                          for label, why in self.bad_cells.items()] + info.get("errors", [])
+        self.load_info = info
+
+    def ensure(self) -> dict:
+        """Start the child and load the submission if it is not running; return the load info."""
+        if self.proc is None or self.proc.poll() is not None:
+            self._start()
+        return self.load_info or {}
+
+    def close(self) -> None:
+        """Kill the whole process tree and remove the scratch folder."""
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.proc.wait()
+            for stream in (self._to, self._from):
+                stream.close()
+            self.proc = None
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- wire protocol ----------------------------------------------------------------------------
+
+    def _output_tail(self) -> str:
+        path = os.path.join(self.scratch or "", "output.log")
+        try:
+            size = os.path.getsize(path)
+            with open(path, "rb") as f:
+                f.seek(max(0, size - 600))
+                tail = f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+        note = " (output limit reached)" if size >= self.limits.output_bytes else ""
+        return f"last output{note}: {tail.strip()[-300:]}" if tail.strip() else ""
+
+    def _died(self, what: str, why: str) -> SandboxDied:
+        tail = self._output_tail()
+        self.last_progress = _read_progress(self.scratch)
+        self.close()
+        message = f"{why} while {what}" + (f"; {tail}" if tail else "")
+        self.deaths.append(message)
+        return SandboxDied(message)
+
+    def _read_exact(self, size: int, deadline: float, what: str) -> bytes:
+        chunks, left = [], size
+        while left:
+            remaining = deadline - time.monotonic()
+            ready, _, _ = select.select([self._from], [], [], max(0.0, remaining))
+            if not ready:
+                raise self._died(what, f"timed out after {self._budget:g} s")
+            chunk = self._from.read(min(left, 1 << 20))
+            if not chunk:
+                code = self.proc.wait() if self.proc else None
+                raise self._died(what, _describe_exit(code))
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def _receive(self, seconds: float, what: str) -> dict:
+        self._budget = seconds
+        deadline = time.monotonic() + seconds
+        (size,) = struct.unpack("<Q", self._read_exact(8, deadline, what))
+        if size > 2**31:
+            raise self._died(what, "the sandbox sent an oversized answer")
+        payload = self._read_exact(size, deadline, what)
+        try:
+            answer = torch.load(io.BytesIO(payload), weights_only=True)
+        except Exception as exc:  # noqa: BLE001 - anything unreadable is the submission's fault
+            raise self._died(what, f"the sandbox sent an unreadable answer ({exc})") from None
+        if not isinstance(answer, dict):
+            raise self._died(what, "the sandbox sent a malformed answer")
+        return answer
+
+    def _request(self, request: dict, seconds: float, what: str) -> dict:
+        buffer = io.BytesIO()
+        torch.save(request, buffer)
+        data = buffer.getvalue()
+        try:
+            self._to.write(struct.pack("<Q", len(data)) + data)
+        except (BrokenPipeError, OSError):
+            code = self.proc.wait() if self.proc else None
+            raise self._died(what, _describe_exit(code)) from None
+        return self._receive(seconds, what)
+
+    # -- operations -----------------------------------------------------------------------------
+
+    def defined(self, name: str) -> bool:
+        """Whether the submission defines ``name`` (after loading its cells)."""
+        return name in self.ensure().get("defined", {})
+
+    def run(self, request: dict, what: str, seconds: float | None = None) -> Answer:
+        """Send one request (``call``/``module``/``scenario``); raise ``StudentFault`` on error."""
+        name = request.get("name")
+        self.ensure()
+        if name is not None and not self.defined(name):
+            raise Missing(missing_message(name, self.load_info or {}))
+        answer = self._request(request, seconds or self.limits.call_seconds, what)
+        violations = [str(v) for v in answer.get("violations", [])]
+        if not answer.get("ok"):
+            error = answer.get("error", {})
+            raise StudentError(describe_error(error, what), violations)
+        return Answer(answer, violations)
+
+
+class StudentError(StudentFault):
+    """The student's code raised an exception inside the sandbox."""
+
+    def __init__(self, message: str, violations: list[str]):
+        super().__init__(message)
+        self.violations = violations
+
+
+def describe_error(error: dict, what: str) -> str:
+    """One line for the student: which exception, where in their notebook."""
+    where = f" ({error['where'][-1]})" if error.get("where") else ""
+    kind = error.get("type", "Error")
+    message = error.get("message", "")
+    if kind == "NotImplementedError":
+        return f"{what} raised NotImplementedError: the exercise is not implemented yet"
+    if kind == "MemoryError":
+        return f"{what} ran out of memory (the sandbox's limit){where}"
+    if kind == "OSError" and "too large" in message.lower():
+        return f"{what} printed more than the output limit allows{where}"
+    if kind == "SystemExit":
+        return f"{what} called sys.exit(){where}; remove it"
+    return f"{what} raised {kind}: {message}{where}"
+
+
+def missing_message(name: str, load_info: dict) -> str:
+    """Explain a missing definition, pointing at the cells that failed to run."""
+    errors = load_info.get("errors", [])
+    text = f"`{name}` is not defined in your notebook (was its cell deleted or the name changed?)"
+    if errors:
+        first = errors[0]
+        text += (f"; cell {first.get('cell')} failed with {first.get('type')}: "
+                 f"{first.get('message', '')[:200]}")
+    return text
+
+
+def _read_progress(scratch: str | None) -> str | None:
+    try:
+        with open(os.path.join(scratch or "", ".progress")) as f:
+            return f.read().strip() or None
+    except OSError:
+        return None
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "the sandbox stopped"
+    if code < 0:
+        sig = -code
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        if sig == signal.SIGXCPU:
+            return "the CPU-time limit was exceeded"
+        if sig == signal.SIGSEGV:
+            return "the process crashed (segmentation fault)"
+        return f"the process was killed by {name}"
+    if code >= 128:
+        return _describe_exit(-(code - 128))
+    return f"the process exited with status {code} (os._exit or a crash)"
