@@ -409,7 +409,8 @@ def _export(value, depth: int = 0):
                 "items": [_export(v, depth + 1) for v in list(value)[:MAX_ITEMS]]}
     if isinstance(value, dict):
         return {"__kind__": "mapping", "type": name,
-                "items": {str(k): _export(v, depth + 1) for k, v in list(value.items())[:MAX_ITEMS]}}
+                "items": {str(k): _export(v, depth + 1)
+                          for k, v in list(value.items())[:MAX_ITEMS]}}
     return {"__kind__": "object", "type": name, "repr": repr(value)[:200]}
 
 
@@ -577,8 +578,8 @@ def op_scenario(request: dict) -> dict:
     objects: dict = {}
 
     def body():
-        scope = {"torch": torch, "trusted": trusted, "export": _export, "BatchIterable": BatchIterable,
-                 "TrustedModule": TrustedModule, "lookup": _lookup}
+        scope = {"torch": torch, "trusted": trusted, "export": _export,
+                 "BatchIterable": BatchIterable, "TrustedModule": TrustedModule, "lookup": _lookup}
         exec(compile(request["source"], "<grader scenario>", "exec"), scope)  # noqa: S102
         args = _import(request.get("args", []), NS, objects)
         return {"result": _export(scope["scenario"](NS, *args))}

@@ -175,7 +175,7 @@ class Student:
         return self._send(request, what)["result"]
 
 
-# --- pytest hooks and fixtures ---------------------------------------------------------------------
+# --- pytest hooks and fixtures -------------------------------------------------------------------
 
 GRADING = pytest.StashKey[Grading]()
 

@@ -1,0 +1,29 @@
+"""nbgrader configuration of the d2l-course course directory (run nbgrader from this folder).
+
+Autograde never starts a kernel: the first autograde step is the course engine
+(``grader.autograde.GradeWithEngine``), which runs the hidden checks against the sandboxed
+submission and writes each grade cell's score and message as that cell's output.
+"""
+
+import os
+
+c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
+here = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.root = here
+c.CourseDirectory.course_id = "d2l-course"
+c.CourseDirectory.release_directory = os.path.join(os.pardir, "assignments")
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(here, "gradebook.db")
+c.Exchange.root = os.path.join(here, "exchange")
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.Execute.shutdown_kernel = "immediate"
+c.Execute.timeout = 600
+
+c.Autograde.autograde_preprocessors = [
+    "grader.autograde.GradeWithEngine",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]

@@ -1,0 +1,210 @@
+"""Build the course: nbgrader source notebooks from ``course/chapters``, ``solutions`` and the
+checks' points, then the student release in ``assignments/`` through nbgrader's
+``generate_assignment``.
+
+An exercise's code lives in ``solutions/chNN.py``, its points in ``grader/checks/chNN.py`` and
+its prose in ``course/chapters/chNN.md``; this module is the only place they meet. Output is
+deterministic (cell ids come from the chapter and exercise names), so rebuilding unchanged
+sources gives identical bytes and ``check`` can tell when a committed file is stale.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import importlib
+import inspect
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+COURSE = ROOT / "course"
+CHAPTERS = COURSE / "chapters"
+ASSIGNMENTS = ROOT / "assignments"
+TOOLBOX_EXCLUDE = {"nbgrader_config.py"}
+DEMO_MARKER = "# Demonstration"
+GRADE_CELL = """\
+# Autograded: `{name}` ({points:g} points). The course's hidden checks grade your `{name}`
+# in a sandbox; when you run the notebook this cell only checks that it is defined.
+assert "{name}" in globals(), "`{name}` is not defined: run its cell above"
+"""
+STUDENT_PYPROJECT = """\
+[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "d2l-course-toolbox"
+version = "{version}"
+description = "The student toolbox of d2l-course (data, plotting, timers, training loops)."
+requires-python = ">=3.10"
+dependencies = ["torch>=2.3", "torchvision>=0.18", "numpy>=1.24", "pandas>=2.0",
+                "matplotlib>=3.7", "scikit-learn>=1.3", "jupyterlab>=4.0"]
+
+[tool.setuptools]
+packages = ["course"]
+"""
+STUDENT_README = """\
+# d2l-course: student release
+
+One notebook per chapter (`chNN/chNN.ipynb`) and the toolbox package `course` the notebooks
+import. Set up once, offline apart from the package index:
+
+    python -m venv .venv && .venv/bin/pip install -e .
+    .venv/bin/jupyter lab
+
+In each notebook, replace `raise NotImplementedError()` with your code and run the worked
+example under each exercise: `check(...)` prints a tick or says what differs. The hidden
+checks run on the course's grader when you submit; cells that start with `# Demonstration`
+(training runs, plots) are not graded. This folder is generated; do not edit it in the course
+repository.
+"""
+
+
+class BuildError(Exception):
+    """The sources disagree (an exercise without a solution, a checks table out of order, …)."""
+
+
+def chapter_ids() -> list[str]:
+    """Chapters with a source in ``course/chapters``, in order."""
+    return sorted(p.stem for p in CHAPTERS.glob("ch[0-9][0-9].md"))
+
+
+def _solution_source(chapter: str, name: str) -> str:
+    module = importlib.import_module(f"solutions.{chapter}")
+    if not hasattr(module, name):
+        raise BuildError(f"{chapter}.md asks for exercise {name!r}, but solutions/{chapter}.py "
+                         "does not define it")
+    source = inspect.getsource(getattr(module, name))
+    if "### BEGIN SOLUTION" not in source:
+        raise BuildError(f"solutions/{chapter}.py: {name} has no ### BEGIN SOLUTION marker")
+    return source.rstrip("\n")
+
+
+def build_source(chapter: str) -> nbformat.NotebookNode:
+    """The nbgrader source notebook (with solutions) for ``chapter``."""
+    from grader.engine import exercises_of
+
+    points = {name: spec.points for name, spec in exercises_of(chapter).items()}
+    text = jupytext.read(CHAPTERS / f"{chapter}.md")
+    cells, seen = [], []
+    for index, cell in enumerate(text.cells):
+        name = cell.metadata.get("exercise")
+        if name:
+            if name not in points:
+                raise BuildError(f"{chapter}.md: exercise {name!r} has no entry in "
+                                 f"grader/checks/{chapter}.py EXERCISES")
+            seen.append(name)
+            code = nbformat.v4.new_code_cell(_solution_source(chapter, name))
+            code.id = f"{name}-code"
+            code.metadata = {"nbgrader": {"grade": False, "solution": True, "locked": False,
+                                          "grade_id": f"{name}_code", "schema_version": 3}}
+            grade = nbformat.v4.new_code_cell(GRADE_CELL.format(name=name, points=points[name])
+                                              .rstrip("\n"))
+            grade.id = f"{name}-grade"
+            grade.metadata = {"nbgrader": {"grade": True, "solution": False, "locked": True,
+                                           "points": points[name], "grade_id": name,
+                                           "schema_version": 3}}
+            cells += [code, grade]
+            continue
+        if cell.cell_type == "markdown":
+            new = nbformat.v4.new_markdown_cell(cell.source)
+        else:
+            new = nbformat.v4.new_code_cell(cell.source)
+            if cell.source.lstrip().startswith(DEMO_MARKER):
+                new.metadata["tags"] = ["demo"]
+        new.id = f"{chapter}-{index:03d}"
+        cells.append(new)
+    if seen != list(points):
+        raise BuildError(f"{chapter}: the notebook's exercises {seen} differ from "
+                         f"grader/checks/{chapter}.py EXERCISES {list(points)} (names and order)")
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
+    return nb
+
+
+def _nbgrader(course_root: Path, *args: str) -> None:
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.setdefault("JUPYTER_CONFIG_DIR", tempfile.mkdtemp(prefix="d2l-jupyter-"))
+    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_root, env=env,
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise BuildError(f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+
+
+def _write_toolbox(out: Path) -> None:
+    from grader import __version__
+
+    target = out / "course"
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for path in sorted(COURSE.glob("*.py")):
+        if path.name not in TOOLBOX_EXCLUDE:
+            shutil.copyfile(path, target / path.name)
+    (out / "pyproject.toml").write_text(STUDENT_PYPROJECT.format(version=__version__))
+    (out / "README.md").write_text(STUDENT_README)
+
+
+def build(chapters: list[str] | None = None, course_root: Path = COURSE,
+          release: Path = ASSIGNMENTS) -> list[Path]:
+    """Write the source notebooks under ``course_root/source`` and the release under ``release``.
+
+    The release is produced by ``nbgrader generate_assignment`` with a throwaway gradebook, so
+    building never touches the instructor's gradebook. Returns the files written.
+    """
+    chapters = chapters or chapter_ids()
+    written = []
+    with tempfile.TemporaryDirectory(prefix="d2l-build-") as tmp:
+        for chapter in chapters:
+            nb = build_source(chapter)
+            source = course_root / "source" / chapter / f"{chapter}.ipynb"
+            source.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, source)
+            written.append(source)
+            _nbgrader(course_root, "generate_assignment", chapter, "--force",
+                      f"--CourseDirectory.root={course_root}",
+                      f"--CourseDirectory.release_directory={release.resolve()}",
+                      f"--CourseDirectory.db_url=sqlite:///{tmp}/build.db",
+                      "--log-level=WARN")
+            for extra in (release / chapter).iterdir():
+                if extra.name != f"{chapter}.ipynb":
+                    raise BuildError(f"unexpected file in the release: {extra}")
+            written.append(release / chapter / f"{chapter}.ipynb")
+    _write_toolbox(release)
+    return written
+
+
+def stale_files() -> list[str]:
+    """Committed sources or release files that differ from a fresh build (empty when current)."""
+    with tempfile.TemporaryDirectory(prefix="d2l-check-") as tmp:
+        course_root = Path(tmp) / "course"
+        course_root.mkdir()
+        shutil.copyfile(COURSE / "nbgrader_config.py", course_root / "nbgrader_config.py")
+        release = Path(tmp) / "assignments"
+        build(course_root=course_root, release=release)
+        problems = []
+        pairs = [(course_root / "source", COURSE / "source"), (release, ASSIGNMENTS)]
+        for fresh_root, committed_root in pairs:
+            fresh = {p.relative_to(fresh_root) for p in fresh_root.rglob("*") if p.is_file()}
+            committed = {p.relative_to(committed_root) for p in committed_root.rglob("*")
+                         if p.is_file() and "__pycache__" not in p.parts}
+            for rel in sorted(fresh | committed):
+                a, b = fresh_root / rel, committed_root / rel
+                if rel not in committed:
+                    problems.append(f"missing: {committed_root.name}/{rel}")
+                elif rel not in fresh:
+                    problems.append(f"not built from the sources: {committed_root.name}/{rel}")
+                elif not filecmp.cmp(a, b, shallow=False):
+                    problems.append(f"stale: {committed_root.name}/{rel}")
+        return problems
