@@ -132,7 +132,7 @@ def build_source(chapter: str) -> nbformat.NotebookNode:
     return nb
 
 
-def _nbgrader(course_root: Path, *args: str) -> None:
+def run_nbgrader(course_root: Path, *args: str) -> None:
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("JUPYTER_CONFIG_DIR", tempfile.mkdtemp(prefix="d2l-jupyter-"))
@@ -172,7 +172,7 @@ def build(chapters: list[str] | None = None, course_root: Path = COURSE,
             source.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, source)
             written.append(source)
-            _nbgrader(course_root, "generate_assignment", chapter, "--force",
+            run_nbgrader(course_root, "generate_assignment", chapter, "--force",
                       f"--CourseDirectory.root={course_root}",
                       f"--CourseDirectory.release_directory={release.resolve()}",
                       f"--CourseDirectory.db_url=sqlite:///{tmp}/build.db",

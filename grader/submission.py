@@ -36,7 +36,12 @@ class Submission:
         return "\n\n".join(src for _, src in self.cells)
 
 
+IPYTHON_SYNTAX = re.compile(r"^\s*[%!]|\?\s*$", flags=re.M)
+
+
 def _transform(source: str) -> str:
+    if not IPYTHON_SYNTAX.search(source):
+        return source
     from IPython.core.inputtransformer2 import TransformerManager
 
     try:

@@ -1,0 +1,47 @@
+# d2l-course: `make demo` and `make test` are all a newcomer needs (each creates .venv).
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+TMPHOME := $(CURDIR)/$(VENV)/.home
+# Keep Jupyter, IPython and matplotlib state out of the user's home; pip keeps its own config.
+export JUPYTER_CONFIG_DIR := $(TMPHOME)/jupyter
+export JUPYTER_DATA_DIR := $(TMPHOME)/jupyter-data
+export IPYTHONDIR := $(TMPHOME)/ipython
+export MPLCONFIGDIR := $(TMPHOME)/matplotlib
+export MPLBACKEND := Agg
+export OMP_NUM_THREADS := 1
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+WORKERS ?= 2
+
+.PHONY: venv test lint release check-release demo bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	set -o pipefail; $(PY) -m pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 \
+	  | { grep -v "^WARNING: Location" || true; }
+	mkdir -p $(JUPYTER_CONFIG_DIR) $(JUPYTER_DATA_DIR) $(IPYTHONDIR) $(MPLCONFIGDIR)
+	touch $@
+
+venv: $(STAMP)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+release: $(STAMP)
+	$(PY) -m grader build
+
+check-release: $(STAMP)
+	$(PY) -m grader check-release
+
+test: $(STAMP) lint
+	$(PY) -m pytest -n $(WORKERS) --dist loadgroup -q tests
+
+demo: $(STAMP)
+	$(PY) -m grader.demo
+
+bench: $(STAMP)
+	$(PY) -m grader.bench
+
+clean:
+	rm -rf demo bench/out course/submitted course/autograded course/feedback course/gradebook.db
