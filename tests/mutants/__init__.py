@@ -1,0 +1,1 @@
+"""Realistic wrong implementations of the exercises, one module per chapter."""
