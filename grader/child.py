@@ -94,7 +94,8 @@ def _landlock() -> str:
         except OSError:
             continue
         if not os.path.isdir(path):
-            access &= read_file | execute | (1 << 1) | (1 << 14 if abi >= 3 else 0)
+            access &= (read_file | execute | (1 << 1) | (1 << 14 if abi >= 3 else 0)
+                       | (1 << 15 if abi >= 5 else 0))
         rule = PathBeneath(access & fs_all, fd)
         libc.syscall(add_rule, ctypes.c_int(ruleset), ctypes.c_int(1), ctypes.byref(rule),
                      ctypes.c_uint32(0))

@@ -121,7 +121,10 @@ def _landlock_rules(scratch: str) -> dict:
     inside_prefix = [p for p in (sys.prefix, sys.base_prefix) if toolbox_root.startswith(p)]
     if inside_prefix:
         read = [p for p in read if p not in inside_prefix]
-    return {"read": read, "list": listed, "write": [scratch, "/dev/null"]}
+    import glob
+
+    devices = sorted(glob.glob("/dev/nvidia*")) + ["/dev/shm"]
+    return {"read": read, "list": listed, "write": [scratch, "/dev/null", *devices]}
 
 
 class Sandbox:
