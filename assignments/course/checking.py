@@ -1,0 +1,100 @@
+"""Comparison with actionable messages: the same checker in the notebook and in the grader.
+
+``compare(got, expected)`` checks, in order, type, dtype, shape, device, finiteness and values,
+and returns the first problem as one readable sentence (or ``None``). Students call ``check``
+under a worked example; the hidden graders call ``compare`` on the outputs the sandbox returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+DEFAULT_TOLERANCE = {
+    torch.float64: (1e-7, 1e-7),
+    torch.float32: (1e-4, 1e-4),
+    torch.float16: (1e-2, 1e-2),
+    torch.bfloat16: (2e-2, 2e-2),
+}
+
+
+def _type_name(value: object) -> str:
+    kind = type(value)
+    return f"{kind.__module__}.{kind.__qualname__}".removeprefix("builtins.")
+
+
+def _shape(t: torch.Tensor) -> str:
+    return "(" + ", ".join(str(s) for s in t.shape) + ("," if t.dim() == 1 else "") + ")"
+
+
+def compare(got: object, expected: torch.Tensor, *, what: str = "the result",
+            atol: float | None = None, rtol: float | None = None, check_dtype: bool = True,
+            inputs: str = "", hint: str = "") -> str | None:
+    """Return the first difference between ``got`` and the tensor ``expected``, or ``None``.
+
+    Order: type, dtype, shape, device, finite, values. ``inputs`` describes the inputs (e.g.
+    "X of shape (4, 5)") and ``hint`` is appended to a value mismatch to suggest a cause.
+    """
+    context = f" for {inputs}" if inputs else ""
+    if not isinstance(got, torch.Tensor):
+        return f"{what} returned a {_type_name(got)}{context}; expected a torch.Tensor"
+    if check_dtype and got.dtype != expected.dtype:
+        return (f"{what} has dtype {got.dtype}{context}; expected {expected.dtype} "
+                "(keep the input's dtype: avoid creating float32 constants or calling .float())")
+    if got.shape != expected.shape:
+        return f"{what} has shape {_shape(got)}{context}; expected {_shape(expected)}"
+    if got.device != expected.device:
+        return (f"{what} is on {got.device}{context}; expected {expected.device} "
+                "(create new tensors on the input's device)")
+    exp = expected.to(got.dtype) if got.is_floating_point() else expected
+    if got.is_floating_point() or got.is_complex():
+        bad = ~torch.isfinite(got) & torch.isfinite(exp)
+        if bad.any():
+            index = tuple(int(i) for i in bad.nonzero()[0])
+            return (f"{what} is not finite at index {index}{context}: got {got[index].item()}, "
+                    f"expected {exp[index].item():.6g}"
+                    + (" (overflow: subtract the maximum before exp?)" if hint == "" else
+                       f"; {hint}"))
+    default = DEFAULT_TOLERANCE.get(got.dtype, (0.0, 0.0))
+    atol = default[0] if atol is None else atol
+    rtol = default[1] if rtol is None else rtol
+    if got.numel() == 0:
+        return None
+    diff = (got.to(torch.float64) - exp.to(torch.float64)).abs()
+    limit = atol + rtol * exp.to(torch.float64).abs()
+    excess = torch.nan_to_num(diff - limit, nan=float("inf"))
+    if (excess > 0).any():
+        flat = int(torch.argmax(excess))
+        index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), got.shape))
+        count = int((excess > 0).sum())
+        where = f" at index {index}" if index else ""
+        message = (f"{what} is wrong{context}: {count} of {got.numel()} values differ; worst"
+                   f"{where}: got {got[index].item():.6g}, expected {exp[index].item():.6g} "
+                   f"(tolerance {atol:g} + {rtol:g}·|expected|)")
+        return message + (f". Hint: {hint}" if hint else "")
+    return None
+
+
+def check(got: object, expected: object, *, what: str = "the result", atol: float = 1e-4,
+          rtol: float = 1e-4) -> None:
+    """Assert that ``got`` matches a worked example; print a tick or raise with the difference.
+
+    ``expected`` may be a tensor, a nested list of numbers, or a number. The dtype is not
+    checked here (examples are written with rounded literals).
+    """
+    if isinstance(expected, torch.Tensor):
+        target = expected
+    elif isinstance(got, torch.Tensor):
+        target = torch.as_tensor(expected, dtype=got.dtype)
+    else:
+        target = torch.as_tensor(expected)
+    if not isinstance(got, torch.Tensor) and isinstance(got, (int, float, Sequence)):
+        try:
+            got = torch.as_tensor(got, dtype=target.dtype)
+        except (TypeError, ValueError):
+            pass
+    problem = compare(got, target, what=what, atol=atol, rtol=rtol, check_dtype=False)
+    if problem:
+        raise AssertionError(problem)
+    print(f"✓ {what} matches the worked example")
