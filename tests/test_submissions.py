@@ -97,7 +97,7 @@ def test_deleted_renamed_and_syntax_error_cells(tmp_path):
         if grade_id == "linreg_code":
             cell.source = cell.source.replace("def linreg(", "def my_linreg(")
         if grade_id == "huber_loss_code":
-            cell.source += "\n    this is not python\n"
+            cell.source += "\n    return (\n"
         cells.append(cell)
     nb.cells = cells
     path = tmp_path / "edited.ipynb"
