@@ -1,0 +1,22 @@
+"""The source notebooks run top to bottom in a Jupyter kernel: every worked example's public
+check passes with the solutions and every demonstration runs offline."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from grader.release import chapter_ids
+from tests.conftest import source_notebook
+
+
+@pytest.mark.parametrize("chapter", chapter_ids())
+def test_solution_notebook_runs_in_a_kernel(chapter, tmp_path):
+    nb = nbformat.read(source_notebook(chapter), as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3", shutdown_kernel="immediate",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                     for o in c.outputs if o.get("output_type") == "stream")
+    examples = [c for c in nb.cells if c.cell_type == "code" and "check(" in c.source]
+    assert examples and text.count("matches the worked example") >= len(examples)
