@@ -21,13 +21,33 @@ def solution_lines(chapter: str) -> list[str]:
     lines, inside = [], False
     for line in source.splitlines():
         text = line.strip()
-        if "### BEGIN SOLUTION" in text:
+        if text.startswith("### BEGIN SOLUTION"):
             inside = True
-        elif "### END SOLUTION" in text:
+        elif text.startswith("### END SOLUTION"):
             inside = False
         elif inside and len(text) >= 24 and not text.startswith("#"):
             lines.append(text)
     return lines
+
+
+def code_without_docstrings(source: str) -> str:
+    """``source`` without its docstrings and comment lines (the specification may quote code)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    drop: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        first = body[0] if isinstance(body, list) and body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
+                and isinstance(first.value.value, str):
+            drop.update(range(first.lineno, first.end_lineno + 1))
+    lines = source.splitlines()
+    return "\n".join(line for number, line in enumerate(lines, start=1)
+                     if number not in drop and not line.strip().startswith("#"))
 
 
 def audit(release: Path = ASSIGNMENTS) -> list[str]:
@@ -43,9 +63,11 @@ def audit(release: Path = ASSIGNMENTS) -> list[str]:
             problems.append(f"missing release notebook: {chapter}/{chapter}.ipynb")
             continue
         nb = nbformat.read(path, as_version=4)
-        code = "\n".join(c.source for c in nb.cells)
+        code = "\n".join(code_without_docstrings(c.source) for c in nb.cells
+                         if c.cell_type == "code")
+        raw = "\n".join(c.source for c in nb.cells)
         for marker in MARKERS:
-            if marker in code:
+            if marker in raw:
                 problems.append(f"{chapter}: the release contains '{marker}'")
         for line in solution_lines(chapter):
             if line in code:
