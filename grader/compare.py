@@ -100,3 +100,32 @@ def expect_number(got: object, expected: float, *, what: str, atol: float = 1e-6
 def shape_of(t: torch.Tensor) -> str:
     """Describe a tensor input for messages: ``X of shape (4, 5)``."""
     return "(" + ", ".join(str(s) for s in t.shape) + ("," if t.dim() == 1 else "") + ")"
+
+
+def gradient(grad: object, what: str) -> torch.Tensor:
+    """A gradient the sandbox returned (e.g. ``answer["grads"][0]``).
+
+    Fails when it is ``None``: the student's result did not depend on that input through autograd.
+    """
+    if grad is None:
+        fail(f"{what} is not differentiable: the result does not depend on the input through "
+             "autograd (avoid .detach(), .item(), .numpy() or building new tensors from Python "
+             "numbers)")
+    return tensor(grad, f"the gradient of {what}")
+
+
+def expect_vjp(answer: dict, reference, args: tuple, wrt: list[int], grad_output: torch.Tensor,
+               *, what: str, names: str | list[str], inputs: str = "", hint: str = "") -> None:
+    """Compare the sandbox's vector–Jacobian products with the reference's, through autograd.
+
+    ``answer`` comes from ``student.call(name, *args, vjp={"wrt": wrt, "grad_output": G})``;
+    ``reference(*args)`` is recomputed here with leaves for the ``wrt`` arguments, whose names
+    (for messages) are ``names``.
+    """
+    leaves = [a.detach().clone().requires_grad_(True) if i in wrt else a
+              for i, a in enumerate(args)]
+    expected = torch.autograd.grad(reference(*leaves), [leaves[i] for i in wrt], grad_output)
+    for k, (name, exp) in enumerate(zip(names, expected, strict=True)):
+        expect_tensor(gradient(answer["grads"][k], what), exp,
+                      what=f"the gradient of {what} with respect to {name}", inputs=inputs,
+                      hint=hint)

@@ -10,7 +10,9 @@ from grader.compare import (
     expect,
     expect_number,
     expect_tensor,
+    expect_vjp,
     fail,
+    gradient,
     number,
     sequence,
     shape_of,
@@ -59,13 +61,6 @@ def _away_from_zero(gen, *shape):
     """Values with |x| in [0.1, 1.1): no kinks of relu, no zeros to hide a mask."""
     sign = torch.where(torch.rand(*shape, generator=gen) < 0.5, -1.0, 1.0).double()
     return sign * (0.1 + torch.rand(*shape, generator=gen, dtype=torch.float64))
-
-
-def _grad_or_fail(grad, what):
-    if grad is None:
-        fail(f"{what} is not differentiable: the result does not depend on the input through "
-             "autograd (avoid .detach(), .item(), .data or building new tensors from numbers)")
-    return grad
 
 
 # --- perceptron_train ----------------------------------------------------------------------------
@@ -181,7 +176,7 @@ def test_relu_gradient(student, gen):
     X = _away_from_zero(gen, 4, 6)
     G = _f64(gen, 4, 6)
     answer = student.call("relu", X, vjp={"wrt": [0], "grad_output": G})
-    grad = _grad_or_fail(answer["grads"][0], "relu(X)")
+    grad = gradient(answer["grads"][0], "relu(X)")
     expect_tensor(grad, torch.where(X > 0, G, torch.zeros_like(G)),
                   what="the gradient of relu(X)", inputs=f"X of shape {shape_of(X)} "
                   "(no entries near 0)", hint="the derivative is 1 for x > 0 and 0 for x < 0")
@@ -258,7 +253,7 @@ def test_mlp_gradient(student, gen):
     leaves = [t.clone().requires_grad_(True) for t in [X, *params]]
     expected = torch.autograd.grad(ref.mlp(*leaves), leaves, G)
     for name, got, exp in zip(("X", "W1", "b1", "W2", "b2"), grads, expected):
-        _grad_or_fail(got, f"mlp with respect to {name}")
+        gradient(got, f"mlp with respect to {name}")
         expect_tensor(got, exp, what=f"the gradient of mlp(...) with respect to {name}",
                       inputs=f"X of shape {shape_of(X)}, hidden size 7")
 
@@ -289,11 +284,8 @@ def test_poly_features_gradient(student, gen):
     x = _away_from_zero(gen, 8)
     G = _f64(gen, 8, 5)
     answer = student.call("poly_features", x, 5, vjp={"wrt": [0], "grad_output": G})
-    xr = x.clone().requires_grad_(True)
-    (expected,) = torch.autograd.grad(ref.poly_features(xr, 5), xr, G)
-    grad = _grad_or_fail(answer["grads"][0], "poly_features(x, 5)")
-    expect_tensor(grad, expected, what="the gradient of poly_features(x, 5)",
-                  inputs=f"x of shape {shape_of(x)}")
+    expect_vjp(answer, ref.poly_features, (x, 5), [0], G, what="poly_features(x, 5)",
+               names="x", inputs=f"x of shape {shape_of(x)}")
 
 
 # --- l2_penalty ----------------------------------------------------------------------------------
@@ -319,7 +311,7 @@ def test_l2_penalty_gradient(student, gen):
     w = _f64(gen, 7, 1)
     answer = student.call("l2_penalty", w, vjp={"wrt": [0], "grad_output": torch.tensor(
         1.0, dtype=torch.float64)})
-    grad = _grad_or_fail(answer["grads"][0], "l2_penalty(w)")
+    grad = gradient(answer["grads"][0], "l2_penalty(w)")
     expect_tensor(grad, w, what="the gradient of l2_penalty(w)",
                   inputs=f"w of shape {shape_of(w)}", hint="the gradient of ||w||²/2 is w")
 
@@ -400,7 +392,7 @@ def test_dropout_layer_gradient(student, gen, seed):
                           vjp={"wrt": [0], "grad_output": torch.ones_like(X)})
     out = expect_tensor(answer["result"], X, what=f"dropout_layer(X, {p})",
                         inputs=f"float64 X of shape {shape_of(X)}", atol=math.inf)
-    grad = _grad_or_fail(answer["grads"][0], f"dropout_layer(X, {p})")
+    grad = gradient(answer["grads"][0], f"dropout_layer(X, {p})")
     expect_tensor(grad, X, what=f"the gradient of dropout_layer(X, {p})", atol=math.inf,
                   inputs=f"X of shape {shape_of(X)}")
     expect_tensor(grad * X, out, what=f"gradient × X for dropout_layer(X, {p})",
@@ -538,7 +530,7 @@ def _expect_mlp_step(entry, net, X, G, masks, train, inputs):
         fail(f"DropoutMLP's output in {mode} mode is not differentiable")
     for name, exp in exp_grads.items():
         got = entry["grads"].get(name)
-        _grad_or_fail(got, f"DropoutMLP's output with respect to {name}")
+        gradient(got, f"DropoutMLP's output with respect to {name}")
         expect_tensor(got, exp, what=f"the gradient of DropoutMLP's output with respect to {name}",
                       inputs=f"{inputs}, {mode} mode")
 
