@@ -1,9 +1,11 @@
 """The sandbox's side: runs inside the untrusted child process, never in the grader.
 
-The parent starts ``python -I -S -B -c <this file's source>`` with a JSON configuration in the
-environment variable ``D2L_SANDBOX``. This module imports nothing from the project (the child
-cannot read the project's files), seals itself (resource limits, Landlock), then serves requests
-that arrive as length-prefixed ``torch.save`` frames on one pipe and answers on another.
+The parent starts ``python -I -S -B -c <this file's source>`` once per grading process, with a
+JSON configuration in the environment variable ``D2L_SANDBOX``: a fork server that imports torch
+and then, on each ``spawn`` request on its control socket, forks a sandbox. The sandbox seals
+itself (resource limits, Landlock for its own scratch folder) before any student code runs, then
+serves requests that arrive as length-prefixed ``torch.save`` frames on one pipe and answers on
+another. This module imports nothing from the project: the sandbox cannot read its files.
 
 Requests (dicts with an ``op``):
 
@@ -113,13 +115,10 @@ def _landlock() -> str:
     return f"landlock ABI {abi}: " + ", ".join(parts)
 
 
-_set_limits()
-REQUESTS = os.fdopen(CONFIG["fd_in"], "rb", buffering=0)
-ANSWERS = os.fdopen(CONFIG["fd_out"], "wb", buffering=0)
-LANDLOCK = _landlock() if CONFIG["landlock"] else "off: disabled by the grader's configuration"
-
 import io  # noqa: E402
 import random  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
 import struct  # noqa: E402
 import threading  # noqa: E402
 import traceback  # noqa: E402
@@ -129,8 +128,8 @@ import torch  # noqa: E402
 from torch.overrides import TorchFunctionMode  # noqa: E402
 
 torch.set_num_threads(1)
-os.chdir(CONFIG["scratch"])
-os.environ["D2L_COURSE_GRADING"] = CONFIG["chapter"]
+REQUESTS = ANSWERS = None
+LANDLOCK = ""
 MAX_ITEMS = 10_000
 
 
@@ -591,7 +590,16 @@ def op_scenario(request: dict) -> dict:
 OPS = {"load": op_load, "call": op_call, "module": op_module, "scenario": op_scenario}
 
 
-def main() -> None:
+def serve() -> None:
+    """Seal this process, then answer the grader's requests until it closes the pipe."""
+    global REQUESTS, ANSWERS, LANDLOCK
+    _set_limits()
+    REQUESTS = os.fdopen(CONFIG["fd_in"], "rb", buffering=0)
+    ANSWERS = os.fdopen(CONFIG["fd_out"], "wb", buffering=0)
+    LANDLOCK = _landlock() if CONFIG["landlock"] else "off: disabled by the grader's configuration"
+    os.chdir(CONFIG["scratch"])
+    os.environ.update({"D2L_COURSE_GRADING": CONFIG["chapter"], "HOME": CONFIG["scratch"],
+                       "MPLCONFIGDIR": CONFIG["scratch"]})
     _send({"ok": True, "ready": True, "isolation": LANDLOCK})
     while True:
         request = _recv()
@@ -610,4 +618,70 @@ def main() -> None:
                    "violations": answer.get("violations", [])})
 
 
-main()
+def _end(pid: int, live: set[int]) -> int | None:
+    """Kill a sandbox's process group, wait for it, return its exit code (negative: signal)."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        _, status = os.waitpid(pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+    except ChildProcessError:
+        code = None
+    live.discard(pid)
+    everything = not live and os.getpid() == 1
+    if everything:
+        # As the PID namespace's init, clear whatever a submission left behind (daemons).
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    while True:
+        try:
+            if os.waitpid(-1, 0 if everything else os.WNOHANG) == (0, 0):
+                break
+        except ChildProcessError:
+            break
+    return code
+
+
+def fork_server() -> None:
+    """Keep torch imported and fork a fresh sandbox per request; no student code runs here."""
+    control = socket.socket(fileno=CONFIG["control_fd"])
+    control.sendall(json.dumps({"ready": True}).encode())
+    live: set[int] = set()
+    while True:
+        try:
+            data, fds, _, _ = socket.recv_fds(control, 1 << 22, 3)
+        except OSError:
+            data = b""
+        if not data:
+            for pid in list(live):
+                _end(pid, live)
+            return
+        request = json.loads(data)
+        if request["op"] == "spawn":
+            pid = os.fork()
+            if pid == 0:
+                control.close()
+                os.setsid()
+                fd_in, fd_out, log = fds
+                os.dup2(log, 1)
+                os.dup2(log, 2)
+                os.close(log)
+                CONFIG.update(request["config"], fd_in=fd_in, fd_out=fd_out)
+                try:
+                    serve()
+                finally:
+                    os._exit(0)
+            for fd in fds:
+                os.close(fd)
+            live.add(pid)
+            control.sendall(json.dumps({"pid": pid}).encode())
+        elif request["op"] == "end":
+            code = _end(request["pid"], live) if request["pid"] in live else None
+            control.sendall(json.dumps({"code": code}).encode())
+
+
+fork_server()

@@ -13,17 +13,20 @@ the submission again, so one bad exercise does not cost the others.
 
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import os
 import select
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import cache
@@ -127,6 +130,91 @@ def _landlock_rules(scratch: str) -> dict:
     return {"read": read, "list": listed, "write": [scratch, "/dev/null", *devices]}
 
 
+class ForkServer:
+    """A clean interpreter that has imported torch and forks one sandbox per request.
+
+    Started once per grading process (``fork_server``), inside new user, PID and network
+    namespaces where ``unshare`` works; it never runs student code itself. Forking saves each
+    sandbox the interpreter start and the torch import.
+    """
+
+    def __init__(self, isolate: bool):
+        import course
+
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        config = {"control_fd": theirs.fileno(),
+                  "sys_path": [*_python_paths(), str(Path(course.__file__).parent.parent)]}
+        env = {
+            "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg", "D2L_SANDBOX": json.dumps(config),
+            "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", ""),
+        }
+        prefix = unshare_prefix() if isolate else ()
+        self.namespaces = bool(prefix)
+        self.proc = subprocess.Popen(
+            [*prefix, sys.executable, "-I", "-S", "-B", "-c", CHILD_SOURCE.read_text()],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env, cwd="/", pass_fds=(theirs.fileno(),), start_new_session=True)
+        theirs.close()
+        self.control = ours
+        self.lock = threading.Lock()
+        self._answer(120.0)
+
+    def _answer(self, seconds: float) -> dict:
+        ready, _, _ = select.select([self.control], [], [], seconds)
+        data = self.control.recv(1 << 16) if ready else b""
+        if not data:
+            self.close()
+            raise RuntimeError("the sandbox fork server did not answer")
+        return json.loads(data)
+
+    def alive(self) -> bool:
+        """Whether the server process is still running."""
+        return self.proc.poll() is None
+
+    def spawn(self, config: dict, fds: list[int]) -> int:
+        """Fork a sandbox with ``config`` and the pipe and log descriptors; return its pid."""
+        with self.lock:
+            socket.send_fds(self.control, [json.dumps({"op": "spawn", "config": config}).encode()],
+                            fds)
+            return int(self._answer(60.0)["pid"])
+
+    def end(self, pid: int) -> int | None:
+        """Kill sandbox ``pid`` with its process group; return its exit code."""
+        with self.lock:
+            try:
+                self.control.send(json.dumps({"op": "end", "pid": pid}).encode())
+                return self._answer(60.0).get("code")
+            except (OSError, RuntimeError):
+                return None
+
+    def close(self) -> None:
+        """Stop the server; as the namespace's init, its end kills every sandbox left."""
+        self.control.close()
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+
+
+_SERVERS: dict[bool, ForkServer] = {}
+
+
+def fork_server(isolate: bool = True) -> ForkServer:
+    """This process's fork server (one per isolation setting), started on first use."""
+    server = _SERVERS.get(isolate)
+    if server is None or not server.alive() or server.control.fileno() < 0:
+        server = _SERVERS[isolate] = ForkServer(isolate)
+    return server
+
+
+@atexit.register
+def _stop_servers() -> None:
+    for server in _SERVERS.values():
+        server.close()
+
+
 class Sandbox:
     """One student's submission loaded in a separate, limited process.
 
@@ -140,7 +228,8 @@ class Sandbox:
         self.chapter = chapter
         self.limits = limits or Limits()
         self.isolate = isolate
-        self.proc: subprocess.Popen | None = None
+        self.pid: int | None = None
+        self._server: ForkServer | None = None
         self.last_progress: str | None = None
         self.scratch: str | None = None
         self.load_info: dict | None = None
@@ -159,40 +248,30 @@ class Sandbox:
         self.scratch = tempfile.mkdtemp(prefix="d2l-sandbox-")
         req_r, req_w = os.pipe()
         ans_r, ans_w = os.pipe()
-        import course
-
+        log = os.open(os.path.join(self.scratch, "output.log"), os.O_WRONLY | os.O_CREAT, 0o600)
         config = {
-            "fd_in": req_r, "fd_out": ans_w, "scratch": self.scratch, "chapter": self.chapter,
-            "sys_path": [*_python_paths(), str(Path(course.__file__).parent.parent)],
+            "scratch": self.scratch, "chapter": self.chapter,
             "limits": {"cpu_seconds": self.limits.cpu_seconds,
                        "memory_bytes": self.limits.memory_bytes,
                        "output_bytes": self.limits.output_bytes},
             "landlock": _landlock_rules(self.scratch) if self.isolate else None,
         }
-        env = {
-            "PATH": "/usr/bin:/bin", "HOME": self.scratch, "LANG": "C.UTF-8",
-            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg",
-            "MPLCONFIGDIR": self.scratch, "D2L_SANDBOX": json.dumps(config),
-            "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", ""),
-        }
-        prefix = unshare_prefix() if self.isolate else ()
-        log = open(os.path.join(self.scratch, "output.log"), "wb")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [*prefix, sys.executable, "-I", "-S", "-B", "-c", CHILD_SOURCE.read_text()],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, cwd=self.scratch,
-            pass_fds=(req_r, ans_w), start_new_session=True,
-        )
-        log.close()
-        os.close(req_r)
-        os.close(ans_w)
+        self._server = fork_server(self.isolate)
+        try:
+            self.pid = self._server.spawn(config, [req_r, ans_w, log])
+        finally:
+            for fd in (req_r, ans_w, log):
+                os.close(fd)
         self._to = os.fdopen(req_w, "wb", buffering=0)
         self._from = os.fdopen(ans_r, "rb", buffering=0)
         ready = self._receive(self.limits.start_seconds, "starting the sandbox")
         self.isolation = {
-            "process": "separate interpreter, own session, scratch working directory",
+            "process": "separate process forked from a clean interpreter, own session, "
+                       "scratch working directory",
             "limits": (f"cpu {self.limits.cpu_seconds}s, data {self.limits.memory_bytes >> 20} MiB,"
                        f" output {self.limits.output_bytes >> 20} MiB"),
-            "namespaces": "user, pid, net" if prefix else "unavailable (unshare failed)",
+            "namespaces": ("user, pid, net" if self._server.namespaces
+                           else "unavailable (unshare failed)"),
             "files": ready.get("isolation", "off"),
         }
         cells = [c for c in self.cells if c[0] not in self.bad_cells]
@@ -211,21 +290,23 @@ class Sandbox:
 
     def ensure(self) -> dict:
         """Start the child and load the submission if it is not running; return the load info."""
-        if self.proc is None or self.proc.poll() is not None:
+        if self.pid is None:
             self._start()
         return self.load_info or {}
 
-    def close(self) -> None:
-        """Kill the whole process tree and remove the scratch folder."""
-        if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            self.proc.wait()
+    def _end(self) -> int | None:
+        """Kill the sandbox's process group; return its exit code (negative: a signal)."""
+        code = None
+        if self.pid is not None:
+            code = self._server.end(self.pid)
             for stream in (self._to, self._from):
                 stream.close()
-            self.proc = None
+            self.pid = None
+        return code
+
+    def close(self) -> None:
+        """Kill the whole process tree and remove the scratch folder."""
+        self._end()
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch = None
@@ -250,9 +331,12 @@ class Sandbox:
         note = " (output limit reached)" if size >= self.limits.output_bytes else ""
         return f"last output{note}: {tail.strip()[-300:]}" if tail.strip() else ""
 
-    def _died(self, what: str, why: str) -> SandboxDied:
+    def _died(self, what: str, why: str | None = None) -> SandboxDied:
+        """Kill the sandbox and describe its end (``why``, or else how the process exited)."""
         tail = self._output_tail()
         self.last_progress = _read_progress(self.scratch)
+        code = self._end()
+        why = why or _describe_exit(code)
         self.close()
         message = f"{why} while {what}" + (f"; {tail}" if tail else "")
         self.deaths.append(message)
@@ -267,8 +351,7 @@ class Sandbox:
                 raise self._died(what, f"timed out after {self._budget:g} s")
             chunk = self._from.read(min(left, 1 << 20))
             if not chunk:
-                code = self.proc.wait() if self.proc else None
-                raise self._died(what, _describe_exit(code))
+                raise self._died(what)
             chunks.append(chunk)
             left -= len(chunk)
         return b"".join(chunks)
@@ -294,9 +377,8 @@ class Sandbox:
         data = buffer.getvalue()
         try:
             self._to.write(struct.pack("<Q", len(data)) + data)
-        except (BrokenPipeError, OSError):
-            code = self.proc.wait() if self.proc else None
-            raise self._died(what, _describe_exit(code)) from None
+        except OSError:
+            raise self._died(what) from None
         return self._receive(seconds, what)
 
     # -- operations -----------------------------------------------------------------------------

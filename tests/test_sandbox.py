@@ -139,3 +139,36 @@ def test_magics_and_get_ipython_lines_are_tolerated(tmp_path):
     with Sandbox(read_submission(path).cells, "ch03", FAST) as box:
         assert box.ensure()["errors"] == []
         assert call(box, "ok", 41) == 42
+
+
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/children") as f:
+            for child in f.read().split():
+                found += [int(child), *_descendants(int(child))]
+    return found
+
+
+def test_processes_a_submission_leaves_behind_die_with_its_sandbox():
+    daemon = """
+    def spawn():
+        import os, time
+        if os.fork() == 0:
+            os.setsid()
+            while True:
+                time.sleep(0.05)
+        return 1
+    """
+    with sandbox(daemon) as box:
+        assert call(box, "spawn") == 1
+        server = box._server
+        assert len(_descendants(server.proc.pid)) >= 3  # server, sandbox, daemon
+    if not server.namespaces:
+        pytest.skip("without a PID namespace an escaped daemon lives until its CPU limit")
+    import time
+
+    deadline = time.monotonic() + 5
+    while len(_descendants(server.proc.pid)) > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(_descendants(server.proc.pid)) == 1  # only the fork server itself
