@@ -13,6 +13,9 @@ from pathlib import Path
 
 
 def _grade(args: argparse.Namespace) -> int:
+    from grader.sandbox import fork_server
+
+    fork_server()  # starts importing torch in the sandbox's interpreter while we import ours
     from grader.engine import exercises_of, grade
     from grader.report import format_table, gradescope, write_json
 

@@ -32,8 +32,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import torch
-
 CHILD_SOURCE = Path(__file__).with_name("child.py")
 PROJECT_PACKAGES = ("solutions", "grader")
 
@@ -71,11 +69,17 @@ class Answer:
     violations: list[str] = field(default_factory=list)
 
 
+@cache
+def toolbox_dir() -> Path:
+    """The folder of the ``course`` toolbox package, found without importing it."""
+    import importlib.util
+
+    return Path(importlib.util.find_spec("course").origin).parent
+
+
 def toolbox_files() -> list[str]:
     """The files of the student toolbox (``course``'s modules) that student code may read."""
-    import course
-
-    root = Path(course.__file__).parent
+    root = toolbox_dir()
     return sorted(str(p) for p in root.glob("*.py") if p.name != "nbgrader_config.py")
 
 
@@ -107,12 +111,10 @@ def _python_paths() -> list[str]:
 
 def _landlock_rules(scratch: str) -> dict:
     """Allow-lists: the interpreter, third-party packages, the toolbox, system files, scratch."""
-    import course
-
-    toolbox_root = str(Path(course.__file__).parent.parent)
+    toolbox_root = str(toolbox_dir().parent)
     read = ["/usr", "/lib", "/lib64", "/etc", "/proc", "/sys", "/dev", "/bin",
             sys.base_prefix, sys.prefix, *toolbox_files()]
-    listed = [toolbox_root, str(Path(course.__file__).parent)]
+    listed = [toolbox_root, str(toolbox_dir())]
     for site in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}:
         listed.append(site)
         if not os.path.isdir(site):
@@ -139,11 +141,9 @@ class ForkServer:
     """
 
     def __init__(self, isolate: bool):
-        import course
-
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         config = {"control_fd": theirs.fileno(),
-                  "sys_path": [*_python_paths(), str(Path(course.__file__).parent.parent)]}
+                  "sys_path": [*_python_paths(), str(toolbox_dir().parent)]}
         env = {
             "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
             "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg", "D2L_SANDBOX": json.dumps(config),
@@ -158,7 +158,12 @@ class ForkServer:
         theirs.close()
         self.control = ours
         self.lock = threading.Lock()
-        self._answer(120.0)
+        self.ready = False
+
+    def _wait_ready(self) -> None:
+        if not self.ready:
+            self._answer(120.0)
+            self.ready = True
 
     def _answer(self, seconds: float) -> dict:
         ready, _, _ = select.select([self.control], [], [], seconds)
@@ -175,6 +180,7 @@ class ForkServer:
     def spawn(self, config: dict, fds: list[int]) -> int:
         """Fork a sandbox with ``config`` and the pipe and log descriptors; return its pid."""
         with self.lock:
+            self._wait_ready()
             socket.send_fds(self.control, [json.dumps({"op": "spawn", "config": config}).encode()],
                             fds)
             return int(self._answer(60.0)["pid"])
@@ -202,7 +208,11 @@ _SERVERS: dict[bool, ForkServer] = {}
 
 
 def fork_server(isolate: bool = True) -> ForkServer:
-    """This process's fork server (one per isolation setting), started on first use."""
+    """This process's fork server (one per isolation setting), started on first use.
+
+    Starting it early (e.g. first thing in the CLI) overlaps its torch import with the grader's;
+    the first ``spawn`` waits until it is ready.
+    """
     server = _SERVERS.get(isolate)
     if server is None or not server.alive() or server.control.fileno() < 0:
         server = _SERVERS[isolate] = ForkServer(isolate)
@@ -364,6 +374,8 @@ class Sandbox:
             raise self._died(what, "the sandbox sent an oversized answer")
         payload = self._read_exact(size, deadline, what)
         try:
+            import torch
+
             answer = torch.load(io.BytesIO(payload), weights_only=True)
         except Exception as exc:  # noqa: BLE001 - anything unreadable is the submission's fault
             raise self._died(what, f"the sandbox sent an unreadable answer ({exc})") from None
@@ -372,6 +384,8 @@ class Sandbox:
         return answer
 
     def _request(self, request: dict, seconds: float, what: str) -> dict:
+        import torch
+
         buffer = io.BytesIO()
         torch.save(request, buffer)
         data = buffer.getvalue()

@@ -13,8 +13,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
 SKIP_MARKERS = ("# Demonstration", "# Autograded")
 
 
@@ -51,11 +49,12 @@ def _transform(source: str) -> str:
 
 
 def _skip(cell: dict) -> str | None:
-    meta = cell.get("metadata", {})
-    grading = meta.get("nbgrader", {})
+    meta = cell.get("metadata") or {}
+    grading = meta.get("nbgrader") if isinstance(meta.get("nbgrader"), dict) else {}
     if grading.get("grade") and not grading.get("solution"):
         return "grade cell"
-    if "demo" in meta.get("tags", []):
+    tags = meta.get("tags")
+    if isinstance(tags, list) and "demo" in tags:
         return "demonstration"
     first = cell.get("source", "").lstrip().split("\n", 1)[0]
     if first.startswith(SKIP_MARKERS):
@@ -72,20 +71,25 @@ def _notebook_cells(path: Path) -> list[dict]:
     except json.JSONDecodeError as exc:
         raise SubmissionError(f"{path.name} is not valid notebook JSON (line {exc.lineno}: "
                               f"{exc.msg}); re-download it or repair it in JupyterLab") from None
+    if isinstance(raw, dict) and "worksheets" in raw:
+        import nbformat  # only old (v3) notebooks need converting; nbformat is slow to import
+
+        try:
+            raw = json.loads(nbformat.writes(nbformat.reads(text, as_version=4)))
+        except Exception as exc:  # noqa: BLE001
+            raise SubmissionError(f"{path.name} is an old notebook that could not be converted: "
+                                  f"{exc}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
         raise SubmissionError(f"{path.name} is JSON but not a notebook (no 'cells' list)")
-    try:
-        nb = nbformat.reads(text, as_version=4)
-        cells = nb.cells
-    except Exception:  # noqa: BLE001 - fall back to the raw cells of an odd-but-usable file
-        cells = raw["cells"]
+    cells = [c for c in raw["cells"] if isinstance(c, dict)]
     result = []
     for cell in cells:
         source = cell.get("source", "")
         if isinstance(source, list):
-            source = "".join(source)
-        result.append({"cell_type": cell.get("cell_type"), "source": source,
-                       "metadata": cell.get("metadata", {}) or {}})
+            source = "".join(str(part) for part in source)
+        metadata = cell.get("metadata")
+        result.append({"cell_type": cell.get("cell_type"), "source": str(source),
+                       "metadata": metadata if isinstance(metadata, dict) else {}})
     return result
 
 
