@@ -142,3 +142,20 @@ def test_forbidden_library_op_zeroes_the_exercise(tmp_path):
     assert entry["score"] == 0
     scratch = next(t for t in entry["tests"] if t["name"] == "from_scratch")
     assert "torch.softmax" in scratch["message"]
+
+
+def test_plain_pytest_route_runs_the_same_checks(tmp_path):
+    report = tmp_path / "r.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", f"grader/checks/{CHAPTER}.py", "--submission",
+         str(source_notebook(CHAPTER)), "--seed", "3", "--report", str(report), "-q",
+         "-p", "no:cacheprovider"], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:]
+    data = json.loads(report.read_text())
+    assert data["score"] == data["max_score"] and data["seed"] == 3
+    assert f"{CHAPTER}: {data['score']:g} / {data['max_score']:g}" in result.stdout
+    stub = subprocess.run(
+        [sys.executable, "-m", "pytest", f"grader/checks/{CHAPTER}.py", "--submission",
+         str(ROOT / "assignments" / CHAPTER / f"{CHAPTER}.ipynb"), "-q", "-p", "no:cacheprovider",
+         "--exercise", "softmax"], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert stub.returncode == 1 and "not implemented yet" in stub.stdout
