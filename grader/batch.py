@@ -12,6 +12,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
 
+from grader.engine import failed_report, grade
 from grader.report import write_csv, write_json
 
 SUFFIXES = (".ipynb", ".py")
@@ -45,17 +46,17 @@ def _init_worker() -> None:
     torch.set_num_threads(1)
 
 
-def _grade_one(student: str, path: str, chapter: str, seed: int | None) -> dict:
-    from grader.engine import grade
+def _error_report(student: str, chapter: str, seed: int | None, exc: BaseException) -> dict:
+    report = failed_report(chapter, seed, f"grading failed: {type(exc).__name__}: {exc}")
+    report["student"] = student
+    return report
 
+
+def _grade_one(student: str, path: str, chapter: str, seed: int | None) -> dict:
     try:
         return grade(path, chapter, seed=seed, student=student)
     except Exception as exc:  # noqa: BLE001 - one student's failure must not stop the class
-        from grader.engine import _failed_report
-
-        report = _failed_report(chapter, seed, f"grading failed: {type(exc).__name__}: {exc}")
-        report["student"] = student
-        return report
+        return _error_report(student, chapter, seed, exc)
 
 
 def record_in_gradebook(reports: list[dict], chapter: str, db_url: str) -> None:
@@ -104,10 +105,7 @@ def grade_all(submissions: dict[str, Path], chapter: str, *, workers: int, out: 
             try:
                 report = future.result()
             except Exception as exc:  # noqa: BLE001 - e.g. a worker killed by the OS
-                from grader.engine import _failed_report
-
-                report = _failed_report(chapter, seed, f"grading failed: {exc}")
-                report["student"] = student
+                report = _error_report(student, chapter, seed, exc)
             reports[student] = report
             write_json(report, out / f"{student}.json")
             bar.advance(task)

@@ -30,7 +30,8 @@ def exercises_of(chapter: str) -> dict:
     return importlib.import_module(f"grader.checks.{chapter}").EXERCISES
 
 
-def _failed_report(chapter: str, seed: int | None, message: str) -> dict:
+def failed_report(chapter: str, seed: int | None, message: str) -> dict:
+    """A report for a submission that could not be graded: every exercise 0 with ``message``."""
     from grader.report import exercise_entry
 
     exercises = []
@@ -71,7 +72,7 @@ def grade(submission: str | Path, chapter: str, *, seed: int | None = None,
 
             report = json.loads(out.read_text(encoding="utf-8"))
         else:
-            report = _failed_report(chapter, seed, f"grading did not run (pytest exit {code}); "
+            report = failed_report(chapter, seed, f"grading did not run (pytest exit {code}); "
                                     f"log: {log.getvalue()[-800:]}")
     if student is not None:
         report["student"] = student
