@@ -172,3 +172,11 @@ def test_processes_a_submission_leaves_behind_die_with_its_sandbox():
     while len(_descendants(server.proc.pid)) > 1 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(_descendants(server.proc.pid)) == 1  # only the fork server itself
+
+
+def test_without_isolation_the_report_says_so():
+    box = Sandbox([("1", GOOD)], "ch03", FAST, isolate=False)
+    with box:
+        assert call(box, "ok", 1) == 2
+        assert box.isolation["files"].startswith("off")
+        assert box.isolation["namespaces"].startswith("unavailable")
