@@ -45,7 +45,8 @@ version = "{version}"
 description = "The student toolbox of d2l-course (data, plotting, timers, training loops)."
 requires-python = ">=3.10"
 dependencies = ["torch>=2.3", "torchvision>=0.18", "numpy>=1.24", "pandas>=2.0",
-                "matplotlib>=3.7", "scikit-learn>=1.3", "jupyterlab>=4.0"]
+                "matplotlib>=3.7", "scikit-learn>=1.3", "jupyterlab>=4.0", "nbclient>=0.8",
+                "ipykernel>=6.25"]
 
 [tool.setuptools]
 packages = ["course"]
@@ -60,10 +61,14 @@ import. Set up once, offline apart from the package index:
     .venv/bin/jupyter lab
 
 In each notebook, replace `raise NotImplementedError()` with your code and run the worked
-example under each exercise: `check(...)` prints a tick or says what differs. The hidden
-checks run on the course's grader when you submit; cells that start with `# Demonstration`
-(training runs, plots) are not graded. This folder is generated; do not edit it in the course
-repository.
+example under each exercise: `check(...)` prints a tick or says what differs. To run every
+worked example of a notebook at once, in a fresh kernel:
+
+    .venv/bin/python -m course.selfcheck ch03/ch03.ipynb
+
+The hidden checks run on the course's grader when you submit; cells that start with
+`# Demonstration` (training runs, plots) are not graded. This folder is generated; do not
+edit it in the course repository.
 """
 
 
