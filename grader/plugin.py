@@ -21,7 +21,6 @@ import pytest
 import torch
 
 from grader.compare import CheckFailure
-from grader.fromscratch import scan
 from grader.sandbox import Answer, Limits, Sandbox, SandboxDied, StudentError, StudentFault
 from grader.submission import Submission, SubmissionError, read_submission
 
@@ -309,4 +308,4 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         terminalreporter.write_line(format_table(config.stash[GRADING].report))
 
 
-__all__ = ["Exercise", "exercise", "Student", "scan"]
+__all__ = ["Exercise", "Student", "exercise"]
