@@ -84,13 +84,12 @@ def main() -> int:
     shutil.copyfile(COURSE / "nbgrader_config.py", course / "nbgrader_config.py")
     shutil.copytree(COURSE / "source", course / "source")
     release = DEMO / "assignments"
-    for chapter in chapters:
-        run_nbgrader(course, "generate_assignment", chapter, "--force", "--log-level=WARN")
+    run_nbgrader(course, "generate_assignment", "*", "--force", "--log-level=WARN")
     make_class(course, release, chapters, STUDENTS)
-    for chapter in chapters:
-        print(f"autograding {chapter} for {', '.join(STUDENTS)} …", flush=True)
-        run_nbgrader(course, "autograde", chapter, "--create", "--log-level=WARN")
-        run_nbgrader(course, "generate_feedback", chapter, "--log-level=WARN")
+    print(f"autograding {', '.join(chapters)} for {', '.join(STUDENTS)} with nbgrader …",
+          flush=True)
+    run_nbgrader(course, "autograde", "*", "--create", "--log-level=WARN")
+    run_nbgrader(course, "generate_feedback", "*", "--log-level=WARN")
     grades = DEMO / "grades.csv"
     run_nbgrader(course, "export", f"--to={grades}", "--log-level=WARN")
     print_table(grades, chapters)
