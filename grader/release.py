@@ -23,17 +23,19 @@ from pathlib import Path
 import jupytext
 import nbformat
 
+from course.selfcheck import DEMO_MARKER
+from grader.submission import GRADE_MARKER
+
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = ROOT / "course"
 CHAPTERS = COURSE / "chapters"
 ASSIGNMENTS = ROOT / "assignments"
 TOOLBOX_EXCLUDE = {"nbgrader_config.py"}
-DEMO_MARKER = "# Demonstration"
-GRADE_CELL = """\
-# Autograded: `{name}` ({points:g} points). The course's hidden checks grade your `{name}`
-# in a sandbox; when you run the notebook this cell only checks that it is defined.
-assert "{name}" in globals(), "`{name}` is not defined: run its cell above"
-"""
+GRADE_CELL = (
+    GRADE_MARKER + ": `{name}` ({points:g} points). The course's hidden checks grade your "
+    "`{name}`\n# in a sandbox; when you run the notebook this cell only checks that it is "
+    "defined.\nassert \"{name}\" in globals(), \"`{name}` is not defined: run its cell above\"\n"
+)
 STUDENT_PYPROJECT = """\
 [build-system]
 requires = ["setuptools>=68"]

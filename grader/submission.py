@@ -13,7 +13,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SKIP_MARKERS = ("# Demonstration", "# Autograded")
+from course.selfcheck import DEMO_MARKER
+
+GRADE_MARKER = "# Autograded"
 
 
 class SubmissionError(Exception):
@@ -57,8 +59,10 @@ def _skip(cell: dict) -> str | None:
     if isinstance(tags, list) and "demo" in tags:
         return "demonstration"
     first = cell.get("source", "").lstrip().split("\n", 1)[0]
-    if first.startswith(SKIP_MARKERS):
-        return "demonstration" if first.startswith("# Demonstration") else "grade cell"
+    if first.startswith(DEMO_MARKER):
+        return "demonstration"
+    if first.startswith(GRADE_MARKER):
+        return "grade cell"
     return None
 
 
