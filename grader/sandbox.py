@@ -14,6 +14,7 @@ the submission again, so one bad exercise does not cost the others.
 from __future__ import annotations
 
 import atexit
+import glob
 import io
 import json
 import os
@@ -109,8 +110,9 @@ def _python_paths() -> list[str]:
     return paths
 
 
-def _landlock_rules(scratch: str) -> dict:
-    """Allow-lists: the interpreter, third-party packages, the toolbox, system files, scratch."""
+@cache
+def _static_rules() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The allow-lists that are the same for every sandbox of this process (listed once)."""
     toolbox_root = str(toolbox_dir().parent)
     read = ["/usr", "/lib", "/lib64", "/etc", "/proc", "/sys", "/dev", "/bin",
             sys.base_prefix, sys.prefix, *toolbox_files()]
@@ -126,10 +128,14 @@ def _landlock_rules(scratch: str) -> dict:
     inside_prefix = [p for p in (sys.prefix, sys.base_prefix) if toolbox_root.startswith(p)]
     if inside_prefix:
         read = [p for p in read if p not in inside_prefix]
-    import glob
-
     devices = sorted(glob.glob("/dev/nvidia*")) + ["/dev/shm"]
-    return {"read": read, "list": listed, "write": [scratch, "/dev/null", *devices]}
+    return tuple(read), tuple(listed), tuple(devices)
+
+
+def _landlock_rules(scratch: str) -> dict:
+    """Allow-lists: the interpreter, third-party packages, the toolbox, system files, scratch."""
+    read, listed, devices = _static_rules()
+    return {"read": list(read), "list": list(listed), "write": [scratch, "/dev/null", *devices]}
 
 
 class ForkServer:
