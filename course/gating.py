@@ -44,3 +44,8 @@ def exercise_of(chapter: str) -> Callable[[F], F]:
         return gated  # type: ignore[return-value]
 
     return mark
+
+
+def lock(chapter: str) -> None:
+    """Lock the toolbox for grading ``chapter`` (called by the sandbox as it seals)."""
+    os.environ["D2L_COURSE_GRADING"] = chapter

@@ -1,9 +1,10 @@
 """nbgrader integration: the autograde step that replaces kernel execution with the engine.
 
 ``GradeWithEngine`` takes the sanitized submission (grade cells already restored from the
-gradebook by nbgrader), grades it with ``grader.engine.grade`` (student code runs only in the
-sandbox), and gives every grade cell two outputs: the exercise's messages on stdout and its
-score, capped at the cell's points, as the execute result that nbgrader's partial credit reads.
+gradebook by nbgrader), grades it with the engine (``grader.engine.run.grade``; student code
+runs only in the sandbox), and gives every grade cell two outputs: the exercise's messages on
+stdout and its score, capped at the cell's points, as the execute result that nbgrader's
+partial credit reads.
 The full JSON report is kept in the autograded notebook's metadata under ``d2l_course``.
 """
 
@@ -15,7 +16,9 @@ from pathlib import Path
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_solution
-from traitlets import Bool, Integer
+from traitlets import Bool, Dict, Integer, Unicode
+
+from grader.engine.options import Options, parse_limits
 
 
 def feedback_text(exercise: dict | None, report: dict) -> str:
@@ -63,9 +66,21 @@ class GradeWithEngine(NbGraderPreprocessor):
                    help="Seed for the checks' random inputs (default: a new one per run, "
                         "recorded in the report)").tag(config=True)
     isolate = Bool(True, help="Use Landlock and namespaces in the sandbox").tag(config=True)
+    device = Unicode("cpu", help="Device of the checks' inputs: cpu, cuda or cuda:N").tag(
+        config=True)
+    limits = Dict(value_trait=Unicode(), default_value={},
+                  help="Sandbox limits by name, e.g. {'call_seconds': '5', 'memory_bytes': '2G'}"
+                  ).tag(config=True)
+
+    def options(self, student: str | None) -> Options:
+        """The engine's options, from this preprocessor's configuration."""
+        limits = parse_limits([f"{k}={v}" for k, v in self.limits.items()])
+        return Options(seed=self.seed, isolate=self.isolate, device=self.device, limits=limits,
+                       student=student)
 
     def preprocess(self, nb: nbformat.NotebookNode, resources: dict):
-        from grader.engine import grade
+        from grader.course import COURSE
+        from grader.engine.run import grade
 
         info = resources.get("nbgrader", {})
         chapter = info.get("assignment")
@@ -73,7 +88,7 @@ class GradeWithEngine(NbGraderPreprocessor):
         with tempfile.TemporaryDirectory(prefix="d2l-autograde-") as tmp:
             path = Path(tmp) / f"{info.get('notebook', chapter)}.ipynb"
             nbformat.write(nb, path)
-            report = grade(path, chapter, seed=self.seed, student=student, isolate=self.isolate)
+            report = grade(path, chapter, COURSE, self.options(student))
         self.log.info("%s/%s: %g / %g (seed %s)", student, chapter, report["score"],
                       report["max_score"], report["seed"])
         return fill_grade_cells(nb, report), resources

@@ -42,7 +42,7 @@ def time_engine(chapter: str) -> float:
 def time_engine_warm(chapter: str) -> float:
     """Seconds to grade the complete notebook in a process that has graded before (as each
     ``grade-all`` worker does): no interpreter start, no imports."""
-    from grader.engine import grade
+    from grader.course import grade
 
     grade(_source(chapter), chapter, seed=0)
     start = time.perf_counter()
@@ -69,11 +69,14 @@ def time_batch(chapter: str, count: int, workers: int, folder: Path) -> tuple[fl
     script = (
         "import resource, sys, time\n"
         "from pathlib import Path\n"
-        "from grader.batch import find_submissions, grade_all\n"
+        "from grader.course import COURSE\n"
+        "from grader.engine.batch import find_submissions, grade_all\n"
+        "from grader.engine.options import Options\n"
         f"subs = find_submissions(Path({str(folder)!r}), {chapter!r})\n"
         "t = time.perf_counter()\n"
-        f"grade_all(subs, {chapter!r}, workers={workers}, out=Path({str(out)!r}),"
-        f" csv_path=Path({str(out)!r}) / 'grades.csv', seed=0, progress=False)\n"
+        f"grade_all(subs, {chapter!r}, COURSE, workers={workers}, out=Path({str(out)!r}),"
+        f" csv_path=Path({str(out)!r}) / 'grades.csv', options=Options(seed=0),"
+        " progress=False)\n"
         "print(time.perf_counter() - t)\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
         " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"

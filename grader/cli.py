@@ -7,26 +7,51 @@ usage error (unknown assignment or exercise, missing path).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
 
+from grader.engine.options import Limits, Options, parse_limits
+
+
+def _options(args: argparse.Namespace) -> Options | None:
+    """The one ``Options`` object of a grading command, or ``None`` (printed) on a bad flag."""
+    try:
+        limits = parse_limits(args.limit)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+    return Options(seed=args.seed, exercises=tuple(args.exercise) if args.exercise else None,
+                   isolate=not args.no_isolation, limits=limits, device=args.device,
+                   student=getattr(args, "student", None))
+
+
+def _check_exercises(chapter: str, options: Options) -> bool:
+    from grader.course import exercises_of
+
+    known = exercises_of(chapter)
+    unknown = [e for e in options.exercises or () if e not in known]
+    if unknown:
+        print(f"error: {chapter} has no exercise {', '.join(unknown)}; "
+              f"it has {', '.join(known)}", file=sys.stderr)
+    return not unknown
+
 
 def _grade(args: argparse.Namespace) -> int:
-    from grader.sandbox import fork_server
+    from grader.course import COURSE
+    from grader.engine.sandbox import fork_server
 
-    fork_server()  # starts importing torch in the sandbox's interpreter while we import ours
-    from grader.engine import exercises_of, grade
-    from grader.report import format_table, gradescope, write_json
-
-    known = exercises_of(args.assignment)
-    unknown = [e for e in args.exercise or [] if e not in known]
-    if unknown:
-        print(f"error: {args.assignment} has no exercise {', '.join(unknown)}; "
-              f"it has {', '.join(known)}", file=sys.stderr)
+    options = _options(args)
+    if options is None:
         return 2
-    report = grade(args.submission, args.assignment, seed=args.seed, exercises=args.exercise,
-                   student=args.student)
+    fork_server(COURSE, options.isolate)  # its torch import overlaps with ours from here on
+    if not _check_exercises(args.assignment, options):
+        return 2
+    from grader.engine.report import format_table, gradescope, write_json
+    from grader.engine.run import grade
+
+    report = grade(args.submission, args.assignment, COURSE, options)
     print(format_table(report))
     if args.json:
         write_json(report, Path(args.json))
@@ -38,21 +63,26 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _grade_all(args: argparse.Namespace) -> int:
-    from grader.batch import find_submissions, grade_all
+    from grader.course import COURSE
+    from grader.engine.batch import find_submissions, grade_all
 
+    options = _options(args)
+    if options is None or not _check_exercises(args.assignment, options):
+        return 2
     found = find_submissions(Path(args.directory), args.assignment)
     if not found:
         print(f"error: no submissions for {args.assignment} under {args.directory}",
               file=sys.stderr)
         return 2
     out = Path(args.out or Path(args.directory).parent / "reports" / args.assignment)
-    reports = grade_all(found, args.assignment, workers=args.workers, out=out, seed=args.seed,
+    reports = grade_all(found, args.assignment, COURSE, workers=args.workers, out=out,
+                        options=options,
                         csv_path=Path(args.csv) if args.csv else out / "grades.csv",
                         gradebook=args.gradebook)
-    width = max(len(r.get("student", "")) for r in reports)
+    width = max(len(r.get("student") or "") for r in reports)
     for r in reports:
         note = f"  ({r['error']})" if r.get("error") else ""
-        print(f"{r.get('student', ''):<{width}}  {r['score']:>6g} / {r['max_score']:g}{note}")
+        print(f"{r.get('student') or '':<{width}}  {r['score']:>6g} / {r['max_score']:g}{note}")
     print(f"reports in {out}")
     return 0
 
@@ -83,9 +113,19 @@ def _check_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def _grading_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default="cpu",
+                   help="where the checks create inputs and expect results (cpu, cuda, cuda:N)")
+    p.add_argument("--limit", action="append", metavar="NAME=VALUE",
+                   help="a sandbox limit (repeatable): " + ", ".join(
+                       f"{f.name}={f.default}" for f in dataclasses.fields(Limits)))
+    p.add_argument("--no-isolation", action="store_true",
+                   help="skip Landlock and namespaces (debugging only)")
+
+
 def parser() -> argparse.ArgumentParser:
-    """The argument parser of ``python -m grader``."""
-    from grader.engine import chapters
+    """The argument parser of ``python -m grader`` (imports neither torch nor pytest)."""
+    from grader.course import chapters
 
     p = argparse.ArgumentParser(prog="python -m grader", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -98,6 +138,7 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--gradescope", help="write Gradescope results.json here")
     g.add_argument("--seed", type=int, help="seed of the random inputs (default: new each run)")
     g.add_argument("--student", help="student id recorded in the report")
+    _grading_flags(g)
     g.set_defaults(run=_grade)
 
     a = sub.add_parser("grade-all", help="grade every submission under a folder in parallel")
@@ -107,8 +148,10 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--out", help="folder for one JSON report per student")
     a.add_argument("--csv", help="class CSV (default: OUT/grades.csv)")
     a.add_argument("--seed", type=int)
+    a.add_argument("--exercise", action="append", help="grade only this exercise (repeatable)")
     a.add_argument("--gradebook", help="nbgrader gradebook URL to record the scores in, "
                    "e.g. sqlite:///course/gradebook.db")
+    _grading_flags(a)
     a.set_defaults(run=_grade_all)
 
     b = sub.add_parser("build", help="rebuild source notebooks and the release")

@@ -23,8 +23,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 
-from course.selfcheck import DEMO_MARKER
-from grader.submission import GRADE_MARKER
+from course.markers import DEMO_MARKER, DEMO_TAG, GRADE_MARKER
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = ROOT / "course"
@@ -79,8 +78,10 @@ class BuildError(Exception):
 
 
 def chapter_ids() -> list[str]:
-    """Chapters with a source in ``course/chapters``, in order."""
-    return sorted(p.stem for p in CHAPTERS.glob("ch[0-9][0-9].md"))
+    """The course's chapters, in order (one home: ``grader.course.chapters``)."""
+    from grader.course import chapters
+
+    return chapters()
 
 
 def _solution_source(chapter: str, name: str) -> str:
@@ -96,7 +97,7 @@ def _solution_source(chapter: str, name: str) -> str:
 
 def build_source(chapter: str) -> nbformat.NotebookNode:
     """The nbgrader source notebook (with solutions) for ``chapter``."""
-    from grader.engine import exercises_of
+    from grader.course import exercises_of
 
     points = {name: spec.points for name, spec in exercises_of(chapter).items()}
     text = jupytext.read(CHAPTERS / f"{chapter}.md")
@@ -125,7 +126,7 @@ def build_source(chapter: str) -> nbformat.NotebookNode:
         else:
             new = nbformat.v4.new_code_cell(cell.source)
             if cell.source.lstrip().startswith(DEMO_MARKER):
-                new.metadata["tags"] = ["demo"]
+                new.metadata["tags"] = [DEMO_TAG]
         new.id = f"{chapter}-{index:03d}"
         cells.append(new)
     if seen != list(points):

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from grader.engine import exercises_of, grade
+from grader.course import exercises_of, grade
 from grader.release import chapter_ids
 from tests.conftest import ROOT, release_notebook, scores, source_notebook, with_extra_cell
 

@@ -48,7 +48,7 @@ def test_source_build_is_deterministic_and_matches_the_checks(chapter):
     assert nbformat.writes(a) == nbformat.writes(on_disk)
     released = nbformat.read(release_notebook(chapter), as_version=4)
     ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in released.cells]
-    from grader.engine import exercises_of
+    from grader.course import exercises_of
 
     for name, spec in exercises_of(chapter).items():
         assert name in ids and f"{name}_code" in ids

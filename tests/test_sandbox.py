@@ -6,7 +6,9 @@ import textwrap
 import pytest
 import torch
 
-from grader.sandbox import Limits, Missing, Sandbox, SandboxDied, StudentError
+from grader.course import COURSE
+from grader.engine.options import Limits, Options
+from grader.engine.sandbox import Missing, Sandbox, SandboxDied, StudentError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAST = Limits(load_seconds=8, call_seconds=4, memory_bytes=2 * 2**30, output_bytes=2**20)
@@ -14,7 +16,8 @@ pytestmark = pytest.mark.xdist_group("sandbox")
 
 
 def sandbox(*cells: str, limits: Limits = FAST) -> Sandbox:
-    return Sandbox([(str(i + 1), textwrap.dedent(c)) for i, c in enumerate(cells)], "ch03", limits)
+    return Sandbox([(str(i + 1), textwrap.dedent(c)) for i, c in enumerate(cells)], "ch03",
+                   COURSE, Options(limits=limits))
 
 
 def call(box: Sandbox, name: str, *args):
@@ -131,12 +134,12 @@ def test_the_grader_cannot_be_signalled_or_reached_over_tcp():
 
 
 def test_magics_and_get_ipython_lines_are_tolerated(tmp_path):
-    from grader.submission import read_submission
+    from grader.engine.submission import read_submission
 
     path = tmp_path / "sub.py"
     path.write_text("# %%\n%matplotlib inline\n!echo hi\nget_ipython().run_line_magic('time', '1')"
                     "\n# %%\n" + GOOD)
-    with Sandbox(read_submission(path).cells, "ch03", FAST) as box:
+    with Sandbox(read_submission(path, COURSE).cells, "ch03", COURSE, Options(limits=FAST)) as box:
         assert box.ensure()["errors"] == []
         assert call(box, "ok", 41) == 42
 
@@ -175,7 +178,7 @@ def test_processes_a_submission_leaves_behind_die_with_its_sandbox():
 
 
 def test_without_isolation_the_report_says_so():
-    box = Sandbox([("1", GOOD)], "ch03", FAST, isolate=False)
+    box = Sandbox([("1", GOOD)], "ch03", COURSE, Options(limits=FAST, isolate=False))
     with box:
         assert call(box, "ok", 1) == 2
         assert box.isolation["files"].startswith("off")

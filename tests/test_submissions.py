@@ -9,7 +9,7 @@ import sys
 import nbformat
 import pytest
 
-from grader.engine import grade
+from grader.course import grade
 from tests.conftest import ROOT, scores, source_notebook, with_extra_cell
 
 CHAPTER = "ch03"

@@ -7,7 +7,7 @@ import pandas as pd
 import torch
 
 import solutions.ch02 as ref
-from grader.compare import (
+from grader.engine.compare import (
     expect,
     expect_number,
     expect_tensor,
@@ -17,7 +17,7 @@ from grader.compare import (
     shape_of,
     tensor,
 )
-from grader.plugin import Exercise, exercise
+from grader.engine.plugin import Exercise, exercise
 
 _PRODUCTS = ("matmul", "__matmul__", "__rmatmul__", "mm", "mv", "bmm", "dot", "vdot", "inner",
              "einsum", "tensordot", "addmm", "addmv", "addbmm", "baddbmm", "chain_matmul",

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 import solutions.ch03 as ref
-from grader.compare import (
+from grader.engine.compare import (
     expect,
     expect_number,
     expect_tensor,
@@ -21,7 +21,7 @@ from grader.compare import (
     shape_of,
     tensor,
 )
-from grader.plugin import Exercise, exercise
+from grader.engine.plugin import Exercise, exercise
 
 EXERCISES = {
     "synthetic_data": Exercise(points=3),

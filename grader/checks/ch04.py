@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 import solutions.ch04 as ref
-from grader.compare import (
+from grader.engine.compare import (
     expect,
     expect_number,
     expect_tensor,
@@ -18,7 +18,7 @@ from grader.compare import (
     shape_of,
     tensor,
 )
-from grader.plugin import Exercise, exercise
+from grader.engine.plugin import Exercise, exercise
 
 DROPOUT_OPS = ("dropout", "dropout_", "feature_dropout", "feature_dropout_", "alpha_dropout",
                "alpha_dropout_", "native_dropout", "torch.nn.Dropout")

@@ -14,8 +14,16 @@ import pytest
 import torch
 
 import solutions.ch05 as ref
-from grader.compare import expect, expect_number, expect_tensor, fail, number, shape_of, tensor
-from grader.plugin import Exercise, exercise
+from grader.engine.compare import (
+    expect,
+    expect_number,
+    expect_tensor,
+    fail,
+    number,
+    shape_of,
+    tensor,
+)
+from grader.engine.plugin import Exercise, exercise
 
 EXERCISES = {
     "MySequential": Exercise(points=4, forbid=("torch.nn.Sequential", "torch.nn.ModuleList")),

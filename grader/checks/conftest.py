@@ -1,6 +1,8 @@
 """Loads the grading plugin for ``pytest grader/checks/chNN.py --submission PATH``."""
 
-from grader.plugin import (  # noqa: F401 - pytest finds hooks and fixtures by name
+from grader.course import COURSE
+from grader.engine.plugin import (  # noqa: F401 - pytest finds hooks and fixtures by name
+    device,
     gen,
     pytest_addoption,
     pytest_collection_modifyitems,
@@ -11,4 +13,7 @@ from grader.plugin import (  # noqa: F401 - pytest finds hooks and fixtures by n
     pytest_terminal_summary,
     seed,
     student,
+    use_course,
 )
+
+use_course(COURSE)

@@ -1,13 +1,15 @@
-"""Reports: the stable JSON schema, a readable table, Gradescope ``results.json`` and class CSV.
+"""Reports: the one report model (a dict with a stable schema) and its writers: JSON, a readable
+table, Gradescope ``results.json`` and the class CSV.
 
-Schema (stable; extra keys may be added, none removed)::
+Schema (stable; keys may be added, never removed or renamed; every key is present in every
+report, a failed one included)::
 
     {"assignment": "ch03", "score": 17.5, "max_score": 30, "seed": 123,
-     "exercises": [{"name": "softmax", "score": 3.0, "max_score": 4,
+     "exercises": [{"name": "softmax", "score": 3.0, "max_score": 4, "graded": true,
                     "tests": [{"name": "rows_sum_to_one", "passed": true, "score": 1.0,
                                "max_score": 1.0, "message": ""}, ...]}, ...],
      "student": "alice", "submission": "...", "error": null, "load_errors": [...],
-     "skipped_cells": [...], "isolation": {...}, "versions": {...}}
+     "skipped_cells": [...], "isolation": {...}, "device": "cpu", "versions": {...}}
 """
 
 from __future__ import annotations
@@ -16,12 +18,11 @@ import csv
 import json
 import platform
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from grader.fromscratch import scan
+from grader.engine.options import Options
 
-if TYPE_CHECKING:
-    from grader.plugin import Grading
+STABLE_KEYS = ("assignment", "score", "max_score", "seed", "exercises", "student", "submission",
+               "error", "load_errors", "skipped_cells", "isolation", "device", "versions")
 
 
 def _round(x: float) -> float:
@@ -31,7 +32,7 @@ def _round(x: float) -> float:
 def _versions() -> dict:
     import torch
 
-    from grader import __version__
+    from grader.engine import __version__
 
     return {"grader": __version__, "python": platform.python_version(), "torch": torch.__version__}
 
@@ -63,32 +64,44 @@ def exercise_entry(name: str, points: float, results: list, violations: list[str
             "graded": graded, "tests": tests}
 
 
-def build_report(grading: Grading) -> dict:
-    """Assemble the JSON report for a finished grading session."""
-    exercises = []
-    cells = grading.submission.cells if grading.submission else []
-    for name, spec in grading.exercises.items():
-        results = [r for r in grading.results if r.exercise == name]
-        graded = not grading.selected or name in grading.selected
-        violations = list(grading.violations.get(name, []))
-        if graded and spec.forbid:
-            violations += scan(cells, name, spec.scan_names())
-        exercises.append(exercise_entry(name, spec.points, results, violations, graded))
-    sandbox = grading.sandbox
-    load = (sandbox.load_info or {}) if sandbox else {}
+def assemble(chapter: str, exercises: list[dict], seed: int | None, *,
+             options: Options | None = None, submission: str | None = None,
+             error: str | None = None, load_errors: list | None = None,
+             skipped_cells: list | None = None, isolation: dict | None = None,
+             student: str | None = None) -> dict:
+    """The complete report: every stable key present, totals from the exercise entries."""
+    options = options or Options()
     return {
-        "assignment": grading.chapter,
+        "assignment": chapter,
         "score": _round(sum(e["score"] for e in exercises)),
         "max_score": _round(sum(e["max_score"] for e in exercises)),
-        "seed": grading.seed,
+        "seed": seed,
         "exercises": exercises,
-        "submission": str(grading.submission.path) if grading.submission else None,
-        "error": grading.load_error,
-        "load_errors": load.get("errors", []),
-        "skipped_cells": grading.submission.skipped if grading.submission else [],
-        "isolation": sandbox.isolation if sandbox else {},
+        "student": student if student is not None else options.student,
+        "submission": submission,
+        "error": error,
+        "load_errors": list(load_errors or []),
+        "skipped_cells": list(skipped_cells or []),
+        "isolation": dict(isolation or {}),
+        "device": options.device,
         "versions": _versions(),
     }
+
+
+def failed_report(chapter: str, exercises: dict, message: str, *,
+                  options: Options | None = None, submission: str | None = None) -> dict:
+    """A report for a submission that could not be graded: every exercise 0 with ``message``.
+
+    ``exercises`` is the chapter's ``EXERCISES`` table (name → spec with ``points``).
+    """
+    entries = []
+    for name, spec in exercises.items():
+        entry = exercise_entry(name, spec.points, [], [])
+        entry["tests"][0]["message"] = message
+        entries.append(entry)
+    options = options or Options()
+    return assemble(chapter, entries, options.seed, options=options, submission=submission,
+                    error=message)
 
 
 def write_json(report: dict, path: Path) -> None:

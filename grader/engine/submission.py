@@ -13,9 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course.selfcheck import DEMO_MARKER
-
-GRADE_MARKER = "# Autograded"
+from grader.engine.options import Course
 
 
 class SubmissionError(Exception):
@@ -50,18 +48,18 @@ def _transform(source: str) -> str:
         return source
 
 
-def _skip(cell: dict) -> str | None:
+def _skip(cell: dict, course: Course) -> str | None:
     meta = cell.get("metadata") or {}
     grading = meta.get("nbgrader") if isinstance(meta.get("nbgrader"), dict) else {}
     if grading.get("grade") and not grading.get("solution"):
         return "grade cell"
     tags = meta.get("tags")
-    if isinstance(tags, list) and "demo" in tags:
+    if isinstance(tags, list) and course.demo_tag in tags:
         return "demonstration"
     first = cell.get("source", "").lstrip().split("\n", 1)[0]
-    if first.startswith(DEMO_MARKER):
+    if first.startswith(course.demo_marker):
         return "demonstration"
-    if first.startswith(GRADE_MARKER):
+    if first.startswith(course.grade_marker):
         return "grade cell"
     return None
 
@@ -113,7 +111,7 @@ def _script_cells(path: Path) -> list[dict]:
             for part in parts if part.strip()]
 
 
-def read_submission(path: str | Path) -> Submission:
+def read_submission(path: str | Path, course: Course) -> Submission:
     """Return the runnable cells of a notebook or script, labelled by their cell number."""
     path = Path(path)
     if not path.exists():
@@ -128,7 +126,7 @@ def read_submission(path: str | Path) -> Submission:
     for number, cell in enumerate(cells, start=1):
         if cell["cell_type"] != "code" or not cell["source"].strip():
             continue
-        reason = _skip(cell)
+        reason = _skip(cell, course)
         if reason:
             skipped.append(f"cell {number} ({reason})")
             continue

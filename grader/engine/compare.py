@@ -1,13 +1,30 @@
 """Comparison helpers for hidden checks: they read what the sandbox exported and raise
-``CheckFailure`` with the message the student will see (never the check's source)."""
+``CheckFailure`` with the message the student will see (never the check's source).
+
+Tensor messages come from the course's checker (``Course.checker``, the function students call
+in worked examples), which the plugin installs with ``use_checker`` before checks run.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 
-from course.checking import compare
+_CHECKER: list[Callable[..., str | None]] = []
+
+
+def use_checker(checker: Callable[..., str | None]) -> None:
+    """Install the course's ``compare(got, expected, ...) -> message | None``."""
+    _CHECKER[:] = [checker]
+
+
+def compare(got: object, expected: torch.Tensor, **options: object) -> str | None:
+    """The course checker's first difference between ``got`` and ``expected`` (or ``None``)."""
+    if not _CHECKER:
+        raise RuntimeError("no checker installed: call grader.engine.compare.use_checker first")
+    return _CHECKER[0](got, expected, **options)
 
 
 class CheckFailure(AssertionError):
@@ -44,9 +61,6 @@ def tensor(value: object, what: str) -> torch.Tensor:
     if isinstance(value, dict) and value.get("__kind__") == "ndarray":
         fail(f"{what} returned a numpy array; return a torch.Tensor (torch.from_numpy or "
              "stay in torch)")
-    if isinstance(value, dict) and value.get("__kind__") == "tensor_on":
-        fail(f"{what} returned a tensor on {value['device']}; expected it on the CPU like its "
-             "inputs")
     fail(f"{what} returned {describe(value)}; expected a torch.Tensor")
     raise AssertionError  # unreachable
 

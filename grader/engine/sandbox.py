@@ -1,10 +1,10 @@
 """The grader's side of the sandbox: start, talk to, and kill the process that runs student code.
 
-Student code never runs in the grader's process. ``Sandbox`` starts ``grader/child.py`` as a
-separate interpreter (``python -I -S -B``), in its own scratch directory, under resource limits,
-Landlock file isolation and, where ``unshare`` works, fresh user, PID and network namespaces.
-Requests and answers are ``torch.save`` frames read back with ``torch.load(weights_only=True)``:
-nothing the child sends can run code here.
+Student code never runs in the grader's process. ``Sandbox`` forks a process from a clean
+interpreter (the fork server, ``child/server.py``) in its own scratch directory, under resource
+limits, Landlock file isolation and, where ``unshare`` works, fresh user, PID and network
+namespaces. Requests and answers are ``torch.save`` frames read back with
+``torch.load(weights_only=True)``: nothing the child sends can run code here.
 
 When the child hangs, crashes, exceeds a limit or exits, the call raises ``SandboxDied`` (a
 ``StudentFault``) with a message for the student; the next call starts a fresh child and loads
@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import atexit
 import glob
-import io
+import importlib.util
 import json
 import os
 import select
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import sysconfig
@@ -33,21 +32,12 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-CHILD_SOURCE = Path(__file__).with_name("child.py")
-PROJECT_PACKAGES = ("solutions", "grader")
+from grader.engine.boundary import admit
+from grader.engine.child import protocol
+from grader.engine.options import Course, Options
 
-
-@dataclass
-class Limits:
-    """Resource limits for one sandbox process."""
-
-    load_seconds: float = 60.0
-    call_seconds: float = 20.0
-    cpu_seconds: int = 600
-    memory_bytes: int = 4 * 2**30
-    output_bytes: int = 8 * 2**20
-    start_seconds: float = 60.0
-    restarts: int = 4
+CHILD = Path(__file__).with_name("child")
+CHILD_PACKAGE = "_d2l_sandbox"
 
 
 class StudentFault(Exception):
@@ -71,17 +61,15 @@ class Answer:
 
 
 @cache
-def toolbox_dir() -> Path:
-    """The folder of the ``course`` toolbox package, found without importing it."""
-    import importlib.util
-
-    return Path(importlib.util.find_spec("course").origin).parent
+def toolbox_dir(package: str) -> Path:
+    """The folder of the toolbox package, found without importing it."""
+    return Path(importlib.util.find_spec(package).origin).parent
 
 
-def toolbox_files() -> list[str]:
-    """The files of the student toolbox (``course``'s modules) that student code may read."""
-    root = toolbox_dir()
-    return sorted(str(p) for p in root.glob("*.py") if p.name != "nbgrader_config.py")
+def toolbox_files(package: str) -> list[str]:
+    """The toolbox's module files, which student code may read."""
+    return sorted(str(p) for p in toolbox_dir(package).glob("*.py")
+                  if p.name != "nbgrader_config.py")
 
 
 @cache
@@ -110,21 +98,29 @@ def _python_paths() -> list[str]:
     return paths
 
 
+def _hidden_entry(entry: str, course: Course) -> bool:
+    """Whether a site-packages entry belongs to the project's protected code."""
+    stem = entry.split(".", 1)[0].split("-", 1)[0]
+    return (entry in course.protected or stem in course.protected
+            or entry.startswith("__editable__")
+            or bool(course.distribution) and entry.startswith(course.distribution))
+
+
 @cache
-def _static_rules() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+def _static_rules(course: Course) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """The allow-lists that are the same for every sandbox of this process (listed once)."""
-    toolbox_root = str(toolbox_dir().parent)
+    toolbox = toolbox_dir(course.toolbox)
+    toolbox_root = str(toolbox.parent)
     read = ["/usr", "/lib", "/lib64", "/etc", "/proc", "/sys", "/dev", "/bin",
-            sys.base_prefix, sys.prefix, *toolbox_files()]
-    listed = [toolbox_root, str(toolbox_dir())]
+            sys.base_prefix, sys.prefix, *toolbox_files(course.toolbox)]
+    listed = [toolbox_root, str(toolbox)]
     for site in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}:
         listed.append(site)
         if not os.path.isdir(site):
             continue
         for entry in os.listdir(site):
-            if entry in PROJECT_PACKAGES or entry.startswith(("__editable__", "d2l_course")):
-                continue
-            read.append(os.path.join(site, entry))
+            if not _hidden_entry(entry, course):
+                read.append(os.path.join(site, entry))
     inside_prefix = [p for p in (sys.prefix, sys.base_prefix) if toolbox_root.startswith(p)]
     if inside_prefix:
         read = [p for p in read if p not in inside_prefix]
@@ -132,10 +128,21 @@ def _static_rules() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     return tuple(read), tuple(listed), tuple(devices)
 
 
-def _landlock_rules(scratch: str) -> dict:
+def _landlock_rules(scratch: str, course: Course) -> dict:
     """Allow-lists: the interpreter, third-party packages, the toolbox, system files, scratch."""
-    read, listed, devices = _static_rules()
+    read, listed, devices = _static_rules(course)
     return {"read": list(read), "list": list(listed), "write": [scratch, "/dev/null", *devices]}
+
+
+def child_modules() -> dict[str, str]:
+    """The sandbox package's module sources, keyed by the names the sandbox imports them as."""
+    modules = {}
+    for path in sorted(CHILD.glob("*.py")):
+        if path.stem == "boot":
+            continue
+        name = CHILD_PACKAGE if path.stem == "__init__" else f"{CHILD_PACKAGE}.{path.stem}"
+        modules[name] = path.read_text(encoding="utf-8")
+    return modules
 
 
 class ForkServer:
@@ -146,22 +153,27 @@ class ForkServer:
     sandbox the interpreter start and the torch import.
     """
 
-    def __init__(self, isolate: bool):
+    def __init__(self, isolate: bool, course: Course):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         config = {"control_fd": theirs.fileno(),
-                  "sys_path": [*_python_paths(), str(toolbox_dir().parent)]}
-        env = {
-            "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg", "D2L_SANDBOX": json.dumps(config),
-            "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", ""),
-        }
+                  "sys_path": [*_python_paths(), str(toolbox_dir(course.toolbox).parent)]}
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
+               "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+        if "CUDA_VISIBLE_DEVICES" in os.environ:
+            env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
         prefix = unshare_prefix() if isolate else ()
         self.namespaces = bool(prefix)
         self.proc = subprocess.Popen(
-            [*prefix, sys.executable, "-I", "-S", "-B", "-c", CHILD_SOURCE.read_text()],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [*prefix, sys.executable, "-I", "-S", "-B", "-c", (CHILD / "boot.py").read_text()],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env=env, cwd="/", pass_fds=(theirs.fileno(),), start_new_session=True)
         theirs.close()
+        payload = {"package": CHILD_PACKAGE, "modules": child_modules(), "config": config}
+        try:
+            self.proc.stdin.write(json.dumps(payload).encode())
+            self.proc.stdin.close()
+        except OSError:
+            pass
         self.control = ours
         self.lock = threading.Lock()
         self.ready = False
@@ -210,18 +222,18 @@ class ForkServer:
         self.proc.wait()
 
 
-_SERVERS: dict[bool, ForkServer] = {}
+_SERVERS: dict[tuple[bool, Course], ForkServer] = {}
 
 
-def fork_server(isolate: bool = True) -> ForkServer:
+def fork_server(course: Course, isolate: bool = True) -> ForkServer:
     """This process's fork server (one per isolation setting), started on first use.
 
     Starting it early (e.g. first thing in the CLI) overlaps its torch import with the grader's;
     the first ``spawn`` waits until it is ready.
     """
-    server = _SERVERS.get(isolate)
+    server = _SERVERS.get((isolate, course))
     if server is None or not server.alive() or server.control.fileno() < 0:
-        server = _SERVERS[isolate] = ForkServer(isolate)
+        server = _SERVERS[isolate, course] = ForkServer(isolate, course)
     return server
 
 
@@ -234,16 +246,19 @@ def _stop_servers() -> None:
 class Sandbox:
     """One student's submission loaded in a separate, limited process.
 
-    ``cells`` are ``(label, source)`` pairs run in order at start. ``chapter`` gates the toolbox.
-    Use as a context manager; ``close()`` kills the process tree and removes the scratch folder.
+    ``cells`` are ``(label, source)`` pairs run in order at start; ``chapter`` is passed to the
+    course's setup hooks (e.g. the toolbox's gate). Use as a context manager; ``close()`` kills
+    the process tree and removes the scratch folder.
     """
 
-    def __init__(self, cells: list[tuple[str, str]], chapter: str, limits: Limits | None = None,
-                 isolate: bool = True):
+    def __init__(self, cells: list[tuple[str, str]], chapter: str, course: Course,
+                 options: Options | None = None):
         self.cells = cells
         self.chapter = chapter
-        self.limits = limits or Limits()
-        self.isolate = isolate
+        self.course = course
+        self.options = options or Options()
+        self.limits = self.options.limits
+        self.isolate = self.options.isolate
         self.pid: int | None = None
         self._server: ForkServer | None = None
         self.last_progress: str | None = None
@@ -266,13 +281,14 @@ class Sandbox:
         ans_r, ans_w = os.pipe()
         log = os.open(os.path.join(self.scratch, "output.log"), os.O_WRONLY | os.O_CREAT, 0o600)
         config = {
-            "scratch": self.scratch, "chapter": self.chapter,
+            "scratch": self.scratch,
+            "setup": [[module, function, self.chapter] for module, function in self.course.setup],
             "limits": {"cpu_seconds": self.limits.cpu_seconds,
                        "memory_bytes": self.limits.memory_bytes,
                        "output_bytes": self.limits.output_bytes},
-            "landlock": _landlock_rules(self.scratch) if self.isolate else None,
+            "landlock": _landlock_rules(self.scratch, self.course) if self.isolate else None,
         }
-        self._server = fork_server(self.isolate)
+        self._server = fork_server(self.course, self.isolate)
         try:
             self.pid = self._server.spawn(config, [req_r, ans_w, log])
         finally:
@@ -375,28 +391,22 @@ class Sandbox:
     def _receive(self, seconds: float, what: str) -> dict:
         self._budget = seconds
         deadline = time.monotonic() + seconds
-        (size,) = struct.unpack("<Q", self._read_exact(8, deadline, what))
-        if size > 2**31:
-            raise self._died(what, "the sandbox sent an oversized answer")
+        (size,) = protocol.HEADER.unpack(self._read_exact(protocol.HEADER.size, deadline, what))
+        if size > self.limits.answer_bytes:
+            raise self._died(what, f"the answer was larger than {self.limits.answer_bytes >> 20} "
+                                   "MiB (return smaller values)")
         payload = self._read_exact(size, deadline, what)
         try:
-            import torch
-
-            answer = torch.load(io.BytesIO(payload), weights_only=True)
+            answer = protocol.decode(payload)
         except Exception as exc:  # noqa: BLE001 - anything unreadable is the submission's fault
             raise self._died(what, f"the sandbox sent an unreadable answer ({exc})") from None
         if not isinstance(answer, dict):
             raise self._died(what, "the sandbox sent a malformed answer")
-        return answer
+        return admit(answer, self.limits)
 
     def _request(self, request: dict, seconds: float, what: str) -> dict:
-        import torch
-
-        buffer = io.BytesIO()
-        torch.save(request, buffer)
-        data = buffer.getvalue()
         try:
-            self._to.write(struct.pack("<Q", len(data)) + data)
+            self._to.write(protocol.encode(request))
         except OSError:
             raise self._died(what) from None
         return self._receive(seconds, what)

@@ -1,8 +1,8 @@
 """Grade a whole class in parallel: one JSON report per student, a CSV, optionally the gradebook.
 
 Each worker is a separate process that grades one submission at a time with
-``grader.engine.grade``; a submission that breaks anything gets an error report and the rest of
-the class is graded.
+``grader.engine.run.grade``; a submission that breaks anything gets an error report and the rest
+of the class is graded.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
 
-from grader.engine import failed_report, grade
-from grader.report import write_csv, write_json
+from grader.engine.options import Course, Options
+from grader.engine.report import failed_report, write_csv, write_json
+from grader.engine.run import grade
 
 SUFFIXES = (".ipynb", ".py")
 
@@ -46,17 +47,19 @@ def _init_worker() -> None:
     torch.set_num_threads(1)
 
 
-def _error_report(student: str, chapter: str, seed: int | None, exc: BaseException) -> dict:
-    report = failed_report(chapter, seed, f"grading failed: {type(exc).__name__}: {exc}")
-    report["student"] = student
-    return report
+def _error_report(student: str, chapter: str, course: Course, options: Options,
+                  exc: BaseException) -> dict:
+    return failed_report(chapter, course.exercises(chapter),
+                         f"grading failed: {type(exc).__name__}: {exc}",
+                         options=options.replace(student=student))
 
 
-def _grade_one(student: str, path: str, chapter: str, seed: int | None) -> dict:
+def _grade_one(student: str, path: str, chapter: str, course: Course, options: Options) -> dict:
+    options = options.replace(student=student)
     try:
-        return grade(path, chapter, seed=seed, student=student)
+        return grade(path, chapter, course, options)
     except Exception as exc:  # noqa: BLE001 - one student's failure must not stop the class
-        return _error_report(student, chapter, seed, exc)
+        return _error_report(student, chapter, course, options, exc)
 
 
 def record_in_gradebook(reports: list[dict], chapter: str, db_url: str) -> None:
@@ -84,10 +87,11 @@ def record_in_gradebook(reports: list[dict], chapter: str, db_url: str) -> None:
             gb.db.commit()
 
 
-def grade_all(submissions: dict[str, Path], chapter: str, *, workers: int, out: Path,
-              csv_path: Path, seed: int | None = None, gradebook: str | None = None,
-              progress: bool = True) -> list[dict]:
+def grade_all(submissions: dict[str, Path], chapter: str, course: Course, *, workers: int,
+              out: Path, csv_path: Path, options: Options | None = None,
+              gradebook: str | None = None, progress: bool = True) -> list[dict]:
     """Grade every submission with ``workers`` processes; write reports and the CSV."""
+    options = options or Options()
     from rich.progress import Progress
 
     reports: dict[str, dict] = {}
@@ -98,14 +102,14 @@ def grade_all(submissions: dict[str, Path], chapter: str, *, workers: int, out: 
         Progress(disable=not progress, transient=False) as bar,
     ):
         task = bar.add_task(f"grading {chapter}", total=len(submissions))
-        futures = {pool.submit(_grade_one, student, str(path), chapter, seed): student
+        futures = {pool.submit(_grade_one, student, str(path), chapter, course, options): student
                    for student, path in submissions.items()}
         for future in as_completed(futures):
             student = futures[future]
             try:
                 report = future.result()
             except Exception as exc:  # noqa: BLE001 - e.g. a worker killed by the OS
-                report = _error_report(student, chapter, seed, exc)
+                report = _error_report(student, chapter, course, options, exc)
             reports[student] = report
             write_json(report, out / f"{student}.json")
             bar.advance(task)

@@ -20,9 +20,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader.compare import CheckFailure
-from grader.sandbox import Answer, Limits, Sandbox, SandboxDied, StudentError, StudentFault
-from grader.submission import Submission, SubmissionError, read_submission
+from grader.engine.compare import CheckFailure, use_checker
+from grader.engine.options import Course, Options, parse_limits
+from grader.engine.sandbox import Answer, Sandbox, SandboxDied, StudentError, StudentFault
+from grader.engine.submission import Submission, SubmissionError, read_submission
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,8 @@ class Grading:
     seed: int
     submission: Submission | None
     load_error: str | None
-    limits: Limits
-    isolate: bool = True
-    selected: list[str] | None = None
+    course: Course
+    options: Options
     results: list[TestResult] = field(default_factory=list)
     violations: dict[str, list[str]] = field(default_factory=dict)
     poisoned: dict[str, str] = field(default_factory=dict)
@@ -84,12 +84,20 @@ class Grading:
     sandbox: Sandbox | None = None
     report: dict | None = None
 
+    @property
+    def selected(self) -> tuple[str, ...] | None:
+        return self.options.exercises
+
+    @property
+    def device(self) -> torch.device:
+        return torch.device(self.options.device)
+
     def open(self) -> Sandbox:
         if self.load_error:
             raise StudentFault(self.load_error)
         if self.sandbox is None:
-            self.sandbox = Sandbox(self.submission.cells, self.chapter, self.limits,
-                                   isolate=self.isolate)
+            self.sandbox = Sandbox(self.submission.cells, self.chapter, self.course,
+                                   self.options)
         return self.sandbox
 
     def close(self) -> None:
@@ -134,15 +142,18 @@ class Student:
         return self._grading.open().defined(name)
 
     def call(self, name: str, *args: object, kwargs: dict | None = None, vjp: dict | None = None,
-             return_args: bool = False, seed: int | None = None, what: str | None = None) -> dict:
+             return_args: bool = False, seed: int | None = None, what: str | None = None,
+             count_ops: bool = False) -> dict:
         """Call the student's ``name(*args, **kwargs)``; return the sandbox's answer dict.
 
         ``vjp={"wrt": [i, ...], "grad_output": G}`` also returns ``grads`` of the result with
         respect to those positional arguments. ``return_args`` returns ``args`` and ``arg_grads``
         after the call (for in-place updates). ``seed`` seeds torch, random and numpy first.
+        ``count_ops`` also returns ``ops``: ``{"total": n, "by_op": {aten_name: n}}``, the ATen
+        operations the student's code ran during the call (to judge vectorization by counting).
         """
         request = {"op": "call", "name": name, "args": list(args), "kwargs": kwargs or {},
-                   "return_args": return_args, "seed": seed}
+                   "return_args": return_args, "seed": seed, "count_ops": count_ops}
         if vjp:
             request["vjp"] = vjp
         return self._send(request, what or f"{name}(...)")
@@ -177,6 +188,36 @@ class Student:
 # --- pytest hooks and fixtures -------------------------------------------------------------------
 
 GRADING = pytest.StashKey[Grading]()
+SETUP = pytest.StashKey["Setup"]()
+_DEFAULT_COURSE: list[Course] = []
+
+
+@dataclass
+class Setup:
+    """What the engine's own routes hand to pytest whole: course, options, paths.
+
+    Registered as a plugin by ``grader.engine.run.grade``; the plain ``pytest --submission``
+    route builds the same from its command-line flags and the course its conftest registered.
+    """
+
+    course: Course
+    options: Options
+    submission: str
+    report: str | None = None
+    result: dict | None = None
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[SETUP] = self
+
+
+def last_report(setup: Setup) -> dict | None:
+    """The report of the session that ``setup`` was registered in (``None`` if it did not end)."""
+    return setup.result
+
+
+def use_course(course: Course) -> None:
+    """Name the course that plain ``pytest chNN.py --submission`` runs grade (from a conftest)."""
+    _DEFAULT_COURSE[:] = [course]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -185,12 +226,38 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--seed", type=int, default=None, help="seed of the random inputs")
     group.addoption("--exercise", action="append", default=None, help="grade only this exercise")
     group.addoption("--report", default=None, help="write the JSON report here")
+    group.addoption("--device", default="cpu", help="device of the checks' inputs (cpu, cuda)")
+    group.addoption("--limit", action="append", default=None, metavar="NAME=VALUE",
+                    help="a sandbox limit, e.g. call_seconds=5 or memory_bytes=2G")
     group.addoption("--no-isolation", action="store_true",
                     help="skip Landlock and namespaces (debugging only)")
 
 
+def _setup_from_flags(config: pytest.Config) -> Setup | None:
+    path = config.getoption("submission")
+    if not path:
+        return None
+    if not _DEFAULT_COURSE:
+        raise pytest.UsageError("no course registered: run the checks of a course's check folder")
+    try:
+        limits = parse_limits(config.getoption("limit"))
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    selected = config.getoption("exercise")
+    options = Options(seed=config.getoption("seed"),
+                      exercises=tuple(selected) if selected else None,
+                      isolate=not config.getoption("no_isolation"), limits=limits,
+                      device=config.getoption("device"))
+    return Setup(_DEFAULT_COURSE[0], options, path, config.getoption("report"))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "exercise(name, weight=1): a check of one exercise")
+    config.addinivalue_line("markers", "gpu: needs CUDA; skipped without it")
+    if SETUP not in config.stash:
+        setup = _setup_from_flags(config)
+        if setup is not None:
+            config.stash[SETUP] = setup
 
 
 def _chapter_of(items: list[pytest.Item]) -> tuple[str, dict[str, Exercise]]:
@@ -199,35 +266,39 @@ def _chapter_of(items: list[pytest.Item]) -> tuple[str, dict[str, Exercise]]:
     if len(modules) != 1:
         raise pytest.UsageError("grade one chapter's check module at a time")
     module = modules.pop()
-    return module.__name__.rsplit(".", 1)[-1], module.EXERCISES
+    name = module.__name__
+    if name.rsplit(".", 1)[-1].startswith("test_") or name.endswith("__init__"):
+        name = name.rsplit(".", 1)[0]
+    chapter = next((part for part in reversed(name.split(".")) if part[:2] == "ch"), name)
+    return chapter, module.EXERCISES
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not config.getoption("submission"):
+    setup = config.stash.get(SETUP, None)
+    if setup is None:
         if any(item.get_closest_marker("exercise") for item in items):
             raise pytest.UsageError("the grader's checks need --submission PATH")
         return
     chapter, exercises = _chapter_of(items)
-    selected = config.getoption("exercise")
-    if selected:
-        unknown = [name for name in selected if name not in exercises]
+    options = setup.options
+    if options.exercises:
+        unknown = [name for name in options.exercises if name not in exercises]
         if unknown:
             raise pytest.UsageError(f"{chapter} has no exercise {', '.join(unknown)}; "
                                     f"it has {', '.join(exercises)}")
-        keep = [i for i in items if i.get_closest_marker("exercise").args[0] in selected]
+        keep = [i for i in items if i.get_closest_marker("exercise").args[0] in options.exercises]
         config.hook.pytest_deselected(items=[i for i in items if i not in keep])
         items[:] = keep
-    path = config.getoption("submission")
     try:
-        submission, load_error = read_submission(path), None
+        submission, load_error = read_submission(setup.submission, setup.course), None
     except SubmissionError as exc:
         submission, load_error = None, str(exc)
-    seed = config.getoption("seed")
+    use_checker(setup.course.compare())
+    if options.seed is None:
+        options = options.replace(seed=secrets.randbelow(2**31))
     config.stash[GRADING] = Grading(
-        chapter=chapter, exercises=exercises,
-        seed=seed if seed is not None else secrets.randbelow(2**31),
-        submission=submission, load_error=load_error, limits=Limits(),
-        isolate=not config.getoption("no_isolation"), selected=selected)
+        chapter=chapter, exercises=exercises, seed=options.seed, submission=submission,
+        load_error=load_error, course=setup.course, options=options)
 
 
 def _grading(config: pytest.Config) -> Grading:
@@ -257,7 +328,15 @@ def gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+@pytest.fixture
+def device(request: pytest.FixtureRequest) -> torch.device:
+    """The device the options chose: checks create their inputs there (``cpu`` by default)."""
+    return _grading(request.config).device
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("gpu") and not torch.cuda.is_available():
+        pytest.skip("needs CUDA, and no CUDA device is available")
     mark = item.get_closest_marker("exercise")
     if mark and GRADING in item.config.stash:
         item.config.stash[GRADING].current = mark.args[0]
@@ -288,24 +367,49 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             report.longrepr = message
 
 
+def build_report(grading: Grading) -> dict:
+    """Assemble the report of a finished grading session."""
+    from grader.engine.report import assemble, exercise_entry
+    from grader.engine.scan import scan
+
+    entries = []
+    cells = grading.submission.cells if grading.submission else []
+    for name, spec in grading.exercises.items():
+        results = [r for r in grading.results if r.exercise == name]
+        graded = not grading.selected or name in grading.selected
+        violations = list(grading.violations.get(name, []))
+        if graded and spec.forbid:
+            violations += scan(cells, name, spec.scan_names())
+        entries.append(exercise_entry(name, spec.points, results, violations, graded))
+    sandbox = grading.sandbox
+    load = (sandbox.load_info or {}) if sandbox else {}
+    return assemble(
+        grading.chapter, entries, grading.seed, options=grading.options,
+        submission=str(grading.submission.path) if grading.submission else None,
+        error=grading.load_error, load_errors=load.get("errors", []),
+        skipped_cells=grading.submission.skipped if grading.submission else [],
+        isolation=sandbox.isolation if sandbox else {})
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if GRADING not in session.config.stash:
         return
     grading = session.config.stash[GRADING]
     grading.close()
-    from grader.report import build_report, write_json
+    from grader.engine.report import write_json
 
     grading.report = build_report(grading)
-    path = session.config.getoption("report")
+    session.config.stash[SETUP].result = grading.report
+    path = session.config.stash[SETUP].report
     if path:
         write_json(grading.report, Path(path))
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     if GRADING in config.stash and config.stash[GRADING].report:
-        from grader.report import format_table
+        from grader.engine.report import format_table
 
         terminalreporter.write_line(format_table(config.stash[GRADING].report))
 
 
-__all__ = ["Exercise", "Student", "exercise"]
+__all__ = ["Exercise", "Setup", "Student", "exercise", "use_course"]
