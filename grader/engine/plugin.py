@@ -79,6 +79,7 @@ class Grading:
     options: Options
     results: list[TestResult] = field(default_factory=list)
     violations: dict[str, list[str]] = field(default_factory=dict)
+    skipped: list[tuple[str, str, str]] = field(default_factory=list)
     poisoned: dict[str, str] = field(default_factory=dict)
     current: str | None = None
     sandbox: Sandbox | None = None
@@ -204,6 +205,7 @@ class Setup:
     options: Options
     submission: str
     report: str | None = None
+    chapter: str | None = None
     result: dict | None = None
 
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -260,17 +262,20 @@ def pytest_configure(config: pytest.Config) -> None:
             config.stash[SETUP] = setup
 
 
-def _chapter_of(items: list[pytest.Item]) -> tuple[str, dict[str, Exercise]]:
-    modules = {item.module for item in items if hasattr(item, "module")}
-    modules = {m for m in modules if hasattr(m, "EXERCISES")}
-    if len(modules) != 1:
-        raise pytest.UsageError("grade one chapter's check module at a time")
-    module = modules.pop()
-    name = module.__name__
-    if name.rsplit(".", 1)[-1].startswith("test_") or name.endswith("__init__"):
-        name = name.rsplit(".", 1)[0]
-    chapter = next((part for part in reversed(name.split(".")) if part[:2] == "ch"), name)
-    return chapter, module.EXERCISES
+def _chapter_of(items: list[pytest.Item], setup: Setup) -> tuple[str, dict[str, Exercise]]:
+    """The graded chapter (given by the engine, else found in the checks' paths) and its table.
+
+    A chapter's checks are a module ``chNN.py`` or a package ``chNN/``; either way ``EXERCISES``
+    is read through the course, so test files inside a package need not re-export it.
+    """
+    chapter = setup.chapter
+    if chapter is None:
+        found = {part.removesuffix(".py") for item in items for part in item.path.parts
+                 if part.removesuffix(".py") in setup.course.chapters()}
+        if len(found) != 1:
+            raise pytest.UsageError("grade one chapter's checks at a time")
+        chapter = found.pop()
+    return chapter, setup.course.exercises(chapter)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -279,7 +284,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if any(item.get_closest_marker("exercise") for item in items):
             raise pytest.UsageError("the grader's checks need --submission PATH")
         return
-    chapter, exercises = _chapter_of(items)
+    chapter, exercises = _chapter_of(items, setup)
     options = setup.options
     if options.exercises:
         unknown = [name for name in options.exercises if name not in exercises]
@@ -355,7 +360,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     report = outcome.get_result()
     mark = item.get_closest_marker("exercise")
-    if mark is None or GRADING not in item.config.stash or report.skipped:
+    if mark is None or GRADING not in item.config.stash:
+        return
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        item.config.stash[GRADING].skipped.append(
+            (mark.args[0], item.name.removeprefix("test_"), reason.removeprefix("Skipped: ")))
         return
     if report.when == "call" or (report.when == "setup" and report.failed):
         grading = item.config.stash[GRADING]
@@ -380,7 +390,11 @@ def build_report(grading: Grading) -> dict:
         violations = list(grading.violations.get(name, []))
         if graded and spec.forbid:
             violations += scan(cells, name, spec.scan_names())
-        entries.append(exercise_entry(name, spec.points, results, violations, graded))
+        entry = exercise_entry(name, spec.points, results, violations, graded)
+        skipped = [{"name": test, "reason": why} for ex, test, why in grading.skipped if ex == name]
+        if skipped:
+            entry["skipped"] = skipped  # e.g. gpu checks without CUDA: they count for nothing
+        entries.append(entry)
     sandbox = grading.sandbox
     load = (sandbox.load_info or {}) if sandbox else {}
     return assemble(

@@ -35,7 +35,12 @@ def grade(submission: str | Path, chapter: str, course: Course,
         raise ValueError(f"{chapter} has no exercise {', '.join(unknown)}; "
                          f"it has {', '.join(known)}")
     path = course.check_path(chapter)
-    setup = Setup(course, options, str(submission))
+    if options.device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ValueError(f"--device {options.device}: no CUDA device is available here")
+    setup = Setup(course, options, str(submission), chapter=chapter)
     args = [path, "-q", "-p", "no:cacheprovider", "--import-mode=importlib",
             f"--rootdir={Path(path).parent}", "-o", "addopts=", "-W", "ignore"]
     log = io.StringIO()
