@@ -2,7 +2,9 @@
 
 Autograde never starts a kernel: the first autograde step is the course engine
 (``grader.autograde.GradeWithEngine``), which runs the hidden checks against the sandboxed
-submission and writes each grade cell's score and message as that cell's output.
+submission and writes each grade cell's score and message as that cell's output. The first
+sanitizing step (``grader.autograde.RepairMetadata``) keeps a submission with broken nbgrader
+metadata (e.g. a duplicated grade cell) from aborting the run for the students after it.
 """
 
 import os
@@ -20,6 +22,14 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.Execute.shutdown_kernel = "immediate"
 c.Execute.timeout = 600
 
+c.Autograde.sanitize_preprocessors = [
+    "grader.autograde.RepairMetadata",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 c.Autograde.autograde_preprocessors = [
     "grader.autograde.GradeWithEngine",
     "nbgrader.preprocessors.LimitOutput",

@@ -37,10 +37,27 @@ def describe(value: object) -> str:
         kind = value["__kind__"]
         if kind == "tensor_on":
             return f"a tensor on {value['device']}"
+        if kind == "oversized":
+            return (f"a tensor of shape {value.get('shape')} with {value.get('elements')} "
+                    f"elements, more than the {value.get('limit')} the grader accepts")
+        if kind == "refused":
+            return str(value.get("text"))
         return f"a {value.get('type', kind)}"
     if isinstance(value, torch.Tensor):
         return f"a tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
     return f"a {type(value).__name__}"
+
+
+def format_pair(got: float, expected: float) -> tuple[str, str]:
+    """Both numbers with as many significant digits as it takes to tell them apart (at least 6).
+
+    ``6.476361`` and ``6.476362`` print as such, never as ``6.47636`` twice.
+    """
+    for digits in range(6, 18):
+        texts = f"{got:.{digits}g}", f"{expected:.{digits}g}"
+        if texts[0] != texts[1]:
+            return texts
+    return repr(got), repr(expected)
 
 
 def fail(message: str) -> None:
@@ -58,6 +75,9 @@ def tensor(value: object, what: str) -> torch.Tensor:
     """Return ``value`` as a tensor, failing with a type message otherwise."""
     if isinstance(value, torch.Tensor):
         return value
+    if isinstance(value, dict) and value.get("__kind__") == "oversized":
+        fail(f"{what} returned {describe(value)} (did it expand or repeat a tensor far beyond "
+             "the expected shape?)")
     if isinstance(value, dict) and value.get("__kind__") == "ndarray":
         fail(f"{what} returned a numpy array; return a torch.Tensor (torch.from_numpy or "
              "stay in torch)")
@@ -65,17 +85,50 @@ def tensor(value: object, what: str) -> torch.Tensor:
     raise AssertionError  # unreachable
 
 
-def number(value: object, what: str) -> float:
-    """Return a Python number from an int/float, a numpy scalar, or a one-element tensor."""
+def number(value: object, what: str, *, allow_tensor: bool = True) -> float:
+    """Return a Python float from any real numeric scalar the student returned.
+
+    Accepted: ``int`` and ``float`` (and their subclasses), numpy's integer and floating scalars
+    (``numpy.float64`` where the book returns a Python float), a one-element numpy array, and,
+    unless ``allow_tensor`` is false, a one-element real tensor (0-d or not). Refused with a
+    message: ``bool``, complex numbers, anything else.
+    """
     if isinstance(value, bool):
         fail(f"{what} returned a bool; expected a number")
     if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, dict) and value.get("__kind__") == "number":
-        return float(value["value"])
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        return float(value.item())
+        return _float(value, what)
+    kind = value.get("__kind__") if isinstance(value, dict) else None
+    if kind == "number" and isinstance(value.get("value"), (int, float)) \
+            and not isinstance(value["value"], bool):
+        return _float(value["value"], what)
+    array = value.get("value") if kind == "ndarray" else None
+    if isinstance(array, torch.Tensor) and array.numel() == 1 and not array.is_complex():
+        return _float(array.item(), what)
+    if isinstance(value, torch.Tensor) and allow_tensor and value.numel() == 1 \
+            and not value.is_complex() and value.dtype != torch.bool:
+        return _float(value.item(), what)
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and not allow_tensor:
+        fail(f"{what} returned a one-element tensor; expected a Python number (return "
+             "float(t) or t.item())")
     fail(f"{what} returned {describe(value)}; expected a number")
+    raise AssertionError  # unreachable
+
+
+def _float(value: int | float, what: str) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        fail(f"{what} returned an integer too large to compare")
+        raise AssertionError from None  # unreachable
+
+
+def mapping(value: object, what: str) -> dict:
+    """Return a dict the student returned (any ``Mapping``: ``dict``, ``OrderedDict``, ...)."""
+    if isinstance(value, dict) and "__kind__" not in value:
+        return value
+    if isinstance(value, dict) and value.get("__kind__") == "mapping":
+        return dict(value["items"])
+    fail(f"{what} returned {describe(value)}; expected a dict")
     raise AssertionError  # unreachable
 
 
@@ -102,13 +155,56 @@ def expect_tensor(got: object, expected: torch.Tensor, *, what: str, inputs: str
 
 
 def expect_number(got: object, expected: float, *, what: str, atol: float = 1e-6,
-                  rtol: float = 1e-6, hint: str = "") -> float:
-    """Compare an exported scalar with the reference value; return it as a float."""
-    value = number(got, what)
-    if not math.isfinite(value) or abs(value - expected) > atol + rtol * abs(expected):
-        fail(f"{what} returned {value:.6g}; expected {expected:.6g}"
-             + (f". Hint: {hint}" if hint else ""))
-    return value
+                  rtol: float = 1e-6, hint: str = "", allow_tensor: bool = True) -> float:
+    """Compare a returned scalar (see ``number``) with the reference value; return it as a float.
+
+    Fails when ``|got - expected| > atol + rtol·|expected|`` or ``got`` is not finite where
+    ``expected`` is; the message prints both with enough digits to show the difference.
+    """
+    value = number(got, what, allow_tensor=allow_tensor)
+    if value == expected or (math.isfinite(value) and math.isfinite(expected)
+                             and abs(value - expected) <= atol + rtol * abs(expected)):
+        return value
+    shown, wanted = format_pair(value, expected)
+    problem = " (not finite)" if not math.isfinite(value) else ""
+    fail(f"{what} returned {shown}{problem}; expected {wanted} (tolerance {atol:g} + "
+         f"{rtol:g}·|expected|)" + (f". Hint: {hint}" if hint else ""))
+    raise AssertionError  # unreachable
+
+
+def expect_equal(got: object, expected: object, *, what: str, atol: float = 0.0,
+                 rtol: float = 0.0) -> None:
+    """Compare a returned value with plain expected data, item by item.
+
+    Dicts compare as mappings (key order is irrelevant; ``OrderedDict`` and other mappings the
+    student returned count as dicts); lists and tuples, and the sequences and iterators the
+    sandbox exported, compare item by item (a list may stand for a tuple); tensors go through
+    ``expect_tensor``; numbers through ``expect_number`` with ``atol``/``rtol``; anything else
+    with ``==``. The message names the first difference by its path, e.g. ``what['lr']``.
+    """
+    if isinstance(expected, torch.Tensor):
+        expect_tensor(got, expected, what=what, atol=atol or None, rtol=rtol or None)
+    elif isinstance(expected, dict):
+        actual = mapping(got, what)
+        missing = [k for k in expected if k not in actual]
+        extra = [k for k in actual if k not in expected]
+        if missing or extra:
+            fail(f"{what} has keys {sorted(map(str, actual))}; expected "
+                 f"{sorted(map(str, expected))}" + (f" (missing {missing})" if missing else "")
+                 + (f" (unexpected {extra})" if extra else ""))
+        for key, value in expected.items():
+            expect_equal(actual[key], value, what=f"{what}[{key!r}]", atol=atol, rtol=rtol)
+    elif isinstance(expected, (list, tuple)):
+        items = sequence(got, what)
+        expect(len(items) == len(expected),
+               f"{what} has {len(items)} items; expected {len(expected)}")
+        for i, (item, value) in enumerate(zip(items, expected)):
+            expect_equal(item, value, what=f"{what}[{i}]", atol=atol, rtol=rtol)
+    elif isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        expect_number(got, expected, what=what, atol=atol, rtol=rtol)
+    elif type(got) is not type(expected) or got != expected:
+        fail(f"{what} is {describe(got) if isinstance(got, dict) else repr(got)[:200]}; "
+             f"expected {repr(expected)[:200]}")
 
 
 def shape_of(t: torch.Tensor) -> str:

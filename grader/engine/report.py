@@ -19,8 +19,12 @@ import json
 import platform
 from pathlib import Path
 
+from grader.engine.boundary import cut
 from grader.engine.options import Options
 
+MESSAGE_CHARS = 2000
+TAMPERED = "tampered: "  # the sandbox's prefix of a violation that is interference, not a use
+MAX_LOAD_ERRORS = 20
 STABLE_KEYS = ("assignment", "score", "max_score", "seed", "exercises", "student", "submission",
                "error", "load_errors", "skipped_cells", "isolation", "device", "versions")
 
@@ -34,23 +38,41 @@ def _versions() -> dict:
 
     from grader.engine import __version__
 
-    return {"grader": __version__, "python": platform.python_version(), "torch": torch.__version__}
+    return {"grader": __version__, "python": platform.python_version(),
+            "torch": str(torch.__version__)}  # a plain str: unpickling it needs no torch
 
 
 def exercise_entry(name: str, points: float, results: list, violations: list[str],
                    graded: bool = True) -> dict:
-    """Score one exercise: weighted share of passed tests; zero with a forbidden op."""
+    """Score one exercise: weighted share of passed tests; zero with a forbidden op.
+
+    ``violations`` are what the from-scratch checks found: library ops used (``from_scratch``)
+    and, prefixed with ``TAMPERED``, ways the submission interfered with those checks
+    (``instrumentation``); either sets the score to 0.
+    """
     total = sum(r.weight for r in results)
     tests = []
     for r in results:
         share = points * r.weight / total if total else 0.0
         tests.append({"name": r.name, "passed": r.passed, "score": _round(share if r.passed else 0),
-                      "max_score": _round(share), "message": r.message})
-    score = sum(t["score"] for t in tests)
-    if violations:
+                      "max_score": _round(share), "message": cut(r.message, MESSAGE_CHARS)})
+    passed = sum(r.weight for r in results if r.passed)
+    score = points * passed / total if total else 0.0  # not the rounded shares: 3 × 1.3333 < 4
+    used = [v for v in violations if not v.startswith(TAMPERED)]
+    tampered = [v.removeprefix(TAMPERED) for v in violations if v.startswith(TAMPERED)]
+    if used:
         tests.append({"name": "from_scratch", "passed": False, "score": 0, "max_score": 0,
-                      "message": "this exercise must be built from scratch, but it uses "
-                      + ", ".join(violations) + "; the exercise scores 0 until they are gone"})
+                      "message": cut("this exercise must be built from scratch, but it uses "
+                                     + ", ".join(used)
+                                     + "; the exercise scores 0 until they are gone",
+                                     MESSAGE_CHARS)})
+    if tampered:
+        tests.append({"name": "instrumentation", "passed": False, "score": 0, "max_score": 0,
+                      "message": cut("the grader's from-scratch checks were interfered with while "
+                                     "this exercise ran (" + "; ".join(tampered) + "); the "
+                                     "exercise scores 0 until the code leaves them alone",
+                                     MESSAGE_CHARS)})
+    if violations:
         score = 0.0
     if not graded:
         tests = [{"name": "not_graded", "passed": False, "score": 0, "max_score": _round(points),
@@ -69,7 +91,11 @@ def assemble(chapter: str, exercises: list[dict], seed: int | None, *,
              error: str | None = None, load_errors: list | None = None,
              skipped_cells: list | None = None, isolation: dict | None = None,
              student: str | None = None) -> dict:
-    """The complete report: every stable key present, totals from the exercise entries."""
+    """The complete report: every stable key present, totals from the exercise entries.
+
+    ``error`` is cut to ``MESSAGE_CHARS`` characters and ``load_errors`` to ``MAX_LOAD_ERRORS``
+    entries (a last entry counts the others), so a report stays small whatever a submission did.
+    """
     options = options or Options()
     return {
         "assignment": chapter,
@@ -79,13 +105,38 @@ def assemble(chapter: str, exercises: list[dict], seed: int | None, *,
         "exercises": exercises,
         "student": student if student is not None else options.student,
         "submission": submission,
-        "error": error,
-        "load_errors": list(load_errors or []),
+        "error": cut(error, MESSAGE_CHARS) if error is not None else None,
+        "load_errors": _bounded_errors(load_errors or []),
         "skipped_cells": list(skipped_cells or []),
         "isolation": dict(isolation or {}),
         "device": options.device,
         "versions": _versions(),
     }
+
+
+def _bounded_errors(errors: list) -> list[dict]:
+    """At most ``MAX_LOAD_ERRORS`` load errors, each a dict of short strings."""
+    kept = []
+    hidden = 0
+    for error in errors:
+        if not isinstance(error, dict):
+            continue
+        if error.get("type") == "MoreErrors":
+            count = error.get("count")
+            hidden += count if isinstance(count, int) and 0 < count < 2**31 else 1
+            continue
+        if len(kept) >= MAX_LOAD_ERRORS:
+            hidden += 1
+            continue
+        where = error.get("where") if isinstance(error.get("where"), list) else []
+        kept.append({"cell": cut(str(error.get("cell")), 100),
+                     "type": cut(str(error.get("type")), 200),
+                     "message": cut(str(error.get("message", "")), MESSAGE_CHARS),
+                     "where": [cut(str(w), 300) for w in where[-3:]]})
+    if hidden:
+        kept.append({"cell": "…", "type": "MoreErrors", "where": [], "count": hidden,
+                     "message": f"{hidden} more cells raised errors (not listed)"})
+    return kept
 
 
 def failed_report(chapter: str, exercises: dict, message: str, *,

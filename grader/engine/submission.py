@@ -2,8 +2,9 @@
 
 Skipped: grade cells (nbgrader ``grade`` without ``solution``), demonstration cells (tag ``demo``
 or a first line starting with ``# Demonstration``) and autograded-cell markers (first line
-``# Autograded``). IPython syntax (``%magic``, ``!shell``) is turned into ``get_ipython()`` calls,
-which the sandbox answers with a no-op. The grader only reads text here; nothing is executed.
+``# Autograded``). IPython syntax (``%magic``, ``!shell``, ``%%cell`` magics) is made plain Python
+by ``grader.engine.magics.transform`` (line magics become no-ops), in time linear in the cell's
+length. The grader only reads text here; nothing is executed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.engine.magics import transform
 from grader.engine.options import Course
 
 
@@ -32,20 +34,6 @@ class Submission:
     def source(self) -> str:
         """All runnable code, for static scans."""
         return "\n\n".join(src for _, src in self.cells)
-
-
-IPYTHON_SYNTAX = re.compile(r"^\s*[%!]|\?\s*$", flags=re.M)
-
-
-def _transform(source: str) -> str:
-    if not IPYTHON_SYNTAX.search(source):
-        return source
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    try:
-        return TransformerManager().transform_cell(source)
-    except Exception:  # noqa: BLE001 - leave it to the sandbox to report the syntax error
-        return source
 
 
 def _skip(cell: dict, course: Course) -> str | None:
@@ -130,5 +118,5 @@ def read_submission(path: str | Path, course: Course) -> Submission:
         if reason:
             skipped.append(f"cell {number} ({reason})")
             continue
-        runnable.append((str(number), _transform(cell["source"])))
+        runnable.append((str(number), transform(cell["source"])))
     return Submission(path=path, cells=runnable, skipped=skipped)
