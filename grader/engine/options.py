@@ -20,13 +20,14 @@ from functools import cache
 class Limits:
     """Resource limits of one sandbox and of what crosses back from it.
 
-    Seconds are wall-clock budgets (``load_seconds`` for running the cells, ``call_seconds`` for
-    one call unless the exercise sets its own); ``cpu_seconds``, ``memory_bytes`` (data segment)
-    and ``output_bytes`` (printed output) are kernel limits of the sandbox process;
-    ``processes`` bounds the tasks a sandbox may run at once. What crosses back is bounded too:
-    ``answer_bytes`` per answer frame, ``text_chars`` per string (messages, names, tracebacks,
-    returned strings), ``tensor_elements`` per returned tensor (its logical size, checked before
-    anything is materialised).
+    Seconds are budgets in the sandbox's CPU time, all its processes together, with a
+    wall-clock backstop of several times that (``load_seconds`` for running the cells,
+    ``call_seconds`` for one call unless the exercise sets its own); ``cpu_seconds``,
+    ``memory_bytes`` (data segment) and ``output_bytes`` (printed output) are kernel limits of
+    the sandbox process; ``processes`` bounds the tasks a sandbox may run at once. What crosses
+    back is bounded too: ``answer_bytes`` per answer frame, ``text_chars`` per string (messages,
+    names, tracebacks, returned strings), ``tensor_elements`` per returned tensor (its logical
+    size, checked before anything is materialised).
     """
 
     load_seconds: float = 60.0
@@ -37,7 +38,7 @@ class Limits:
     start_seconds: float = 60.0
     restarts: int = 4
     processes: int = 32
-    answer_bytes: int = 512 * 2**20
+    answer_bytes: int = 256 * 2**20
     text_chars: int = 4000
     tensor_elements: int = 64 * 2**20
 

@@ -1,10 +1,16 @@
 """The grader's side of the sandbox: start, talk to, and kill the process that runs student code.
 
 Student code never runs in the grader's process. ``Sandbox`` forks a process from a clean
-interpreter (the fork server, ``child/server.py``) in its own scratch directory, under resource
-limits, Landlock file isolation and, where ``unshare`` works, fresh user, PID and network
-namespaces. Requests and answers are ``torch.save`` frames read back with
+interpreter (the fork server, ``child/server.py``) with its own scratch folder, under resource
+limits and, as far as the kernel allows, in namespaces of its own (user, PID, IPC, mount: a
+private root holding only ``view.sandbox_view``, with its own /tmp, /dev/shm and /proc; the
+fork server's network namespace has no interface but loopback), with Landlock as a second layer
+over the same view. Requests and answers are ``torch.save`` frames read back with
 ``torch.load(weights_only=True)``: nothing the child sends can run code here.
+
+Budgets are the sandbox's own CPU seconds (every process it started), read by the fork server
+from ``/proc``; a wall-clock backstop of ``WALL_FACTOR`` times the budget catches waiting
+forever. The fork server also bounds the tasks a sandbox runs at once and its share of the CPU.
 
 When the child hangs, crashes, exceeds a limit or exits, the call raises ``SandboxDied`` (a
 ``StudentFault``) with a message for the student; the next call starts a fresh child and loads
@@ -14,8 +20,6 @@ the submission again, so one bad exercise does not cost the others.
 from __future__ import annotations
 
 import atexit
-import glob
-import importlib.util
 import json
 import os
 import select
@@ -24,7 +28,6 @@ import signal
 import socket
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import threading
 import time
@@ -34,10 +37,15 @@ from pathlib import Path
 
 from grader.engine.boundary import admit
 from grader.engine.child import protocol
-from grader.engine.options import Course, Options
+from grader.engine.options import Course, Limits, Options
+from grader.engine.view import sandbox_sys_path, sandbox_view
 
 CHILD = Path(__file__).with_name("child")
 CHILD_PACKAGE = "_d2l_sandbox"
+WALL_FACTOR = 5
+POLL_SECONDS = 0.2
+CPU_SHARE = 1.0
+CPU_BURST = 1.0
 
 
 class StudentFault(Exception):
@@ -61,77 +69,19 @@ class Answer:
 
 
 @cache
-def toolbox_dir(package: str) -> Path:
-    """The folder of the toolbox package, found without importing it."""
-    return Path(importlib.util.find_spec(package).origin).parent
-
-
-def toolbox_files(package: str) -> list[str]:
-    """The toolbox's module files, which student code may read."""
-    return sorted(str(p) for p in toolbox_dir(package).glob("*.py")
-                  if p.name != "nbgrader_config.py")
-
-
-@cache
 def unshare_prefix() -> tuple[str, ...]:
-    """``unshare`` arguments for new user, PID and network namespaces, or () where they fail."""
+    """``unshare`` arguments for new user, PID, network, IPC and mount namespaces (with a /proc
+    of the new PID namespace), or () where the kernel refuses them."""
     exe = shutil.which("unshare")
     if not exe:
         return ()
-    args = (exe, "--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--net")
+    args = (exe, "--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--net",
+            "--ipc", "--mount", "--mount-proc")
     try:
         ok = subprocess.run([*args, "true"], capture_output=True, timeout=20).returncode == 0
     except (OSError, subprocess.SubprocessError):
         ok = False
     return args if ok else ()
-
-
-def _python_paths() -> list[str]:
-    paths = []
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        path = sysconfig.get_paths().get(key)
-        if path and path not in paths:
-            paths.append(path)
-    for path in sys.path:
-        if path.endswith("lib-dynload") and path not in paths:
-            paths.append(path)
-    return paths
-
-
-def _hidden_entry(entry: str, course: Course) -> bool:
-    """Whether a site-packages entry belongs to the project's protected code."""
-    stem = entry.split(".", 1)[0].split("-", 1)[0]
-    return (entry in course.protected or stem in course.protected
-            or entry.startswith("__editable__")
-            or bool(course.distribution) and entry.startswith(course.distribution))
-
-
-@cache
-def _static_rules(course: Course) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """The allow-lists that are the same for every sandbox of this process (listed once)."""
-    toolbox = toolbox_dir(course.toolbox)
-    toolbox_root = str(toolbox.parent)
-    read = ["/usr", "/lib", "/lib64", "/etc", "/proc", "/sys", "/dev", "/bin",
-            sys.base_prefix, sys.prefix, *toolbox_files(course.toolbox)]
-    listed = [toolbox_root, str(toolbox)]
-    for site in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}:
-        listed.append(site)
-        if not os.path.isdir(site):
-            continue
-        for entry in os.listdir(site):
-            if not _hidden_entry(entry, course):
-                read.append(os.path.join(site, entry))
-    inside_prefix = [p for p in (sys.prefix, sys.base_prefix) if toolbox_root.startswith(p)]
-    if inside_prefix:
-        read = [p for p in read if p not in inside_prefix]
-    devices = sorted(glob.glob("/dev/nvidia*")) + ["/dev/shm"]
-    return tuple(read), tuple(listed), tuple(devices)
-
-
-def _landlock_rules(scratch: str, course: Course) -> dict:
-    """Allow-lists: the interpreter, third-party packages, the toolbox, system files, scratch."""
-    read, listed, devices = _static_rules(course)
-    return {"read": list(read), "list": list(listed), "write": [scratch, "/dev/null", *devices]}
 
 
 def child_modules() -> dict[str, str]:
@@ -148,26 +98,35 @@ def child_modules() -> dict[str, str]:
 class ForkServer:
     """A clean interpreter that has imported torch and forks one sandbox per request.
 
-    Started once per grading process (``fork_server``), inside new user, PID and network
-    namespaces where ``unshare`` works; it never runs student code itself. Forking saves each
-    sandbox the interpreter start and the torch import.
+    Started once per grading process (``fork_server``), inside new user, PID, network, IPC and
+    mount namespaces where ``unshare`` works; it never runs student code itself. Forking saves
+    each sandbox the interpreter start and the torch import. Its folder ``base`` holds the
+    sandboxes' scratch folders and the mountpoint of their shared root; ``close`` (or the
+    grader's end) stops the server and everything it started.
     """
 
     def __init__(self, isolate: bool, course: Course):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        config = {"control_fd": theirs.fileno(),
-                  "sys_path": [*_python_paths(), str(toolbox_dir(course.toolbox).parent)]}
+        view_r, view_w = os.pipe()
+        self.base = os.path.realpath(tempfile.mkdtemp(prefix="d2l-grading-"))
+        os.mkdir(os.path.join(self.base, "root"))
+        prefix = unshare_prefix() if isolate else ()
+        self.isolate = isolate
+        self.namespaces = bool(prefix)
+        config = {"control_fd": theirs.fileno(), "view_fd": view_r,
+                  "sys_path": sandbox_sys_path(course), "isolate": isolate,
+                  "namespaces": self.namespaces, "base": self.base,
+                  "root": os.path.join(self.base, "root"), "share": CPU_SHARE, "burst": CPU_BURST}
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
                "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
         if "CUDA_VISIBLE_DEVICES" in os.environ:
             env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
-        prefix = unshare_prefix() if isolate else ()
-        self.namespaces = bool(prefix)
         self.proc = subprocess.Popen(
             [*prefix, sys.executable, "-I", "-S", "-B", "-c", (CHILD / "boot.py").read_text()],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env=env, cwd="/", pass_fds=(theirs.fileno(),), start_new_session=True)
+            env=env, cwd="/", pass_fds=(theirs.fileno(), view_r), start_new_session=True)
         theirs.close()
+        os.close(view_r)
         payload = {"package": CHILD_PACKAGE, "modules": child_modules(), "config": config}
         try:
             self.proc.stdin.write(json.dumps(payload).encode())
@@ -176,12 +135,32 @@ class ForkServer:
             pass
         self.control = ours
         self.lock = threading.Lock()
-        self.ready = False
+        self.info: dict | None = None
+        self._view_error: BaseException | None = None
+        # The view is listed while the server imports torch, and reaches it through a pipe.
+        self._viewer = threading.Thread(target=self._send_view, args=(course, view_w),
+                                        daemon=True)
+        self._viewer.start()
+
+    def _send_view(self, course: Course, fd: int) -> None:
+        try:
+            view = sandbox_view(course).as_config() if self.isolate else None
+            data = json.dumps(view).encode()
+        except BaseException as exc:  # noqa: BLE001 - raised again where the server is awaited
+            self._view_error, data = exc, b""
+        with os.fdopen(fd, "wb") as pipe:
+            try:
+                pipe.write(data)
+            except OSError:
+                pass
 
     def _wait_ready(self) -> None:
-        if not self.ready:
-            self._answer(120.0)
-            self.ready = True
+        if self.info is None:
+            self._viewer.join()
+            if self._view_error is not None:
+                raise RuntimeError("listing what the sandbox may see failed") from \
+                    self._view_error
+            self.info = self._answer(120.0)
 
     def _answer(self, seconds: float) -> dict:
         ready, _, _ = select.select([self.control], [], [], seconds)
@@ -191,35 +170,58 @@ class ForkServer:
             raise RuntimeError("the sandbox fork server did not answer")
         return json.loads(data)
 
+    def _ask(self, request: dict, fds: list[int] = ()) -> dict:
+        with self.lock:
+            self._wait_ready()
+            socket.send_fds(self.control, [json.dumps(request).encode()], list(fds))
+            return self._answer(60.0)
+
     def alive(self) -> bool:
         """Whether the server process is still running."""
         return self.proc.poll() is None
 
-    def spawn(self, config: dict, fds: list[int]) -> int:
-        """Fork a sandbox with ``config`` and the pipe and log descriptors; return its pid."""
+    def describe(self) -> dict:
+        """What isolation the server set up (after it is ready)."""
         with self.lock:
             self._wait_ready()
-            socket.send_fds(self.control, [json.dumps({"op": "spawn", "config": config}).encode()],
-                            fds)
-            return int(self._answer(60.0)["pid"])
+        return dict(self.info or {})
 
-    def end(self, pid: int) -> int | None:
-        """Kill sandbox ``pid`` with its process group; return its exit code."""
-        with self.lock:
-            try:
-                self.control.send(json.dumps({"op": "end", "pid": pid}).encode())
-                return self._answer(60.0).get("code")
-            except (OSError, RuntimeError):
-                return None
+    def spawn(self, config: dict, fds: list[int]) -> int:
+        """Fork a sandbox with ``config`` and the pipe and log descriptors; return its pid."""
+        answer = self._ask({"op": "spawn", "config": config}, fds)
+        if answer.get("pid") is None:
+            raise SandboxDied(f"the sandbox could not start ({answer.get('error')})")
+        return int(answer["pid"])
+
+    def usage(self, pid: int) -> dict | None:
+        """Sandbox ``pid``'s CPU seconds so far (all its processes) and live tasks, or ``None``."""
+        try:
+            answer = self._ask({"op": "usage", "pid": pid})
+        except (OSError, RuntimeError):
+            return None
+        return answer if answer.get("cpu") is not None else None
+
+    def end(self, pid: int, died: bool = False) -> tuple[int | None, str | None]:
+        """Kill sandbox ``pid`` with every process it started; return its exit code and why the
+        server killed it, if it did. ``died``: the grader saw it end (wait for its own code)."""
+        try:
+            answer = self._ask({"op": "end", "pid": pid, "died": died})
+        except (OSError, RuntimeError):
+            return None, None
+        return answer.get("code"), answer.get("reason")
 
     def close(self) -> None:
-        """Stop the server; as the namespace's init, its end kills every sandbox left."""
+        """Stop the server, which ends every sandbox first; remove its folder."""
         self.control.close()
         try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.proc.wait()
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.proc.wait()
+        shutil.rmtree(self.base, ignore_errors=True)
 
 
 _SERVERS: dict[tuple[bool, Course], ForkServer] = {}
@@ -241,6 +243,71 @@ def fork_server(course: Course, isolate: bool = True) -> ForkServer:
 def _stop_servers() -> None:
     for server in _SERVERS.values():
         server.close()
+
+
+class Budget:
+    """The time one request may take: ``seconds`` of the sandbox's CPU time (all its processes),
+    and at most ``WALL_FACTOR`` times that on the wall clock whatever the machine's load.
+
+    The sandbox's usage is first read after ``POLL_SECONDS``, so a request that answers sooner
+    costs no look at all; the time before that first look is charged as if it were all CPU.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.start = time.monotonic()
+        self.base: float | None = None
+        self.first = 0.0
+
+    def elapsed(self) -> float:
+        """Wall-clock seconds since the request was sent."""
+        return time.monotonic() - self.start
+
+    def wait(self) -> float:
+        """How long to wait for the answer before the next look."""
+        return max(0.0, min(POLL_SECONDS, WALL_FACTOR * self.seconds - self.elapsed()))
+
+    def check(self, usage: dict | None) -> str | None:
+        """Why the request is over its budget (``usage``: the fork server's look), or ``None``."""
+        elapsed = self.elapsed()
+        if elapsed >= WALL_FACTOR * self.seconds:
+            return (f"timed out after {elapsed:.0f} s on the wall clock (the budget is "
+                    f"{self.seconds:g} s of CPU time; was it waiting for something?)")
+        if usage is None:
+            return f"timed out after {self.seconds:g} s" if elapsed >= self.seconds else None
+        if self.base is None:
+            self.base, self.first = usage["cpu"], elapsed
+        if usage["cpu"] - self.base + self.first >= self.seconds:
+            return f"timed out after {self.seconds:g} s of CPU time"
+        return None
+
+
+def isolation_report(server: ForkServer, files: str, limits: Limits) -> dict:
+    """The report's ``isolation`` entry: which layers held for this sandbox."""
+    info = server.describe()
+    if not server.isolate:
+        namespaces = "unavailable (disabled by the grader's configuration)"
+    elif not server.namespaces:
+        namespaces = "unavailable (unshare failed): no PID, mount or network isolation"
+    else:
+        private = info.get("root", "").startswith("private")
+        per_box = ", ".join(["pid", "ipc"] + (["mount"] if private else [])
+                            + (["user"] if info.get("userns") else []))
+        namespaces = ("user, pid, net, ipc, mount; per sandbox: " + per_box if info.get("pidns")
+                      else "user, pid, net, ipc, mount; shared by the grading process's sandboxes")
+    watch = "the fork server's watch" + (" and RLIMIT_NPROC" if info.get("nproc") else "")
+    return {
+        "process": "separate process forked from a clean interpreter, own session, "
+                   "scratch working directory",
+        "limits": (f"cpu {limits.cpu_seconds}s, data {limits.memory_bytes >> 20} MiB,"
+                   f" output {limits.output_bytes >> 20} MiB"),
+        "namespaces": namespaces,
+        "root": info.get("root", "host file system"),
+        "files": files,
+        "processes": f"at most {limits.processes} tasks at once ({watch})",
+        "cpu": (f"budgets in CPU seconds of all its processes, at most {WALL_FACTOR}× on the "
+                f"wall clock; at most {CPU_SHARE:g} core on average"),
+    }
 
 
 class Sandbox:
@@ -276,39 +343,34 @@ class Sandbox:
             raise SandboxDied("grading stopped restarting your notebook after it crashed or hung "
                               f"{self.starts} times: " + "; ".join(self.deaths[-2:]))
         self.starts += 1
-        self.scratch = tempfile.mkdtemp(prefix="d2l-sandbox-")
+        self._server = fork_server(self.course, self.isolate)
+        self.scratch = tempfile.mkdtemp(prefix="box-", dir=self._server.base)
         req_r, req_w = os.pipe()
         ans_r, ans_w = os.pipe()
         log = os.open(os.path.join(self.scratch, "output.log"), os.O_WRONLY | os.O_CREAT, 0o600)
+        limits = self.limits
         config = {
             "scratch": self.scratch,
             "setup": [[module, function, self.chapter] for module, function in self.course.setup],
-            "limits": {"cpu_seconds": self.limits.cpu_seconds,
-                       "memory_bytes": self.limits.memory_bytes,
-                       "output_bytes": self.limits.output_bytes},
-            "landlock": _landlock_rules(self.scratch, self.course) if self.isolate else None,
+            "limits": {"cpu_seconds": limits.cpu_seconds, "memory_bytes": limits.memory_bytes,
+                       "output_bytes": limits.output_bytes, "processes": limits.processes},
         }
-        self._server = fork_server(self.course, self.isolate)
         try:
             self.pid = self._server.spawn(config, [req_r, ans_w, log])
+        except BaseException:
+            os.close(req_w)
+            os.close(ans_r)
+            raise
         finally:
             for fd in (req_r, ans_w, log):
                 os.close(fd)
         self._to = os.fdopen(req_w, "wb", buffering=0)
         self._from = os.fdopen(ans_r, "rb", buffering=0)
-        ready = self._receive(self.limits.start_seconds, "starting the sandbox")
-        self.isolation = {
-            "process": "separate process forked from a clean interpreter, own session, "
-                       "scratch working directory",
-            "limits": (f"cpu {self.limits.cpu_seconds}s, data {self.limits.memory_bytes >> 20} MiB,"
-                       f" output {self.limits.output_bytes >> 20} MiB"),
-            "namespaces": ("user, pid, net" if self._server.namespaces
-                           else "unavailable (unshare failed)"),
-            "files": ready.get("isolation", "off"),
-        }
+        ready = self._receive(limits.start_seconds, "starting the sandbox")
+        self.isolation = isolation_report(self._server, ready.get("isolation", "off"), limits)
         cells = [c for c in self.cells if c[0] not in self.bad_cells]
         try:
-            info = self._request({"op": "load", "cells": cells}, self.limits.load_seconds,
+            info = self._request({"op": "load", "cells": cells}, limits.load_seconds,
                                  "running your notebook's cells")
         except SandboxDied as death:
             label = self.last_progress
@@ -326,15 +388,16 @@ class Sandbox:
             self._start()
         return self.load_info or {}
 
-    def _end(self) -> int | None:
-        """Kill the sandbox's process group; return its exit code (negative: a signal)."""
-        code = None
+    def _end(self, died: bool = False) -> tuple[int | None, str | None]:
+        """Kill the sandbox and everything it started; return its exit code (negative: a
+        signal) and why the fork server killed it, if it did."""
+        code = reason = None
         if self.pid is not None:
-            code = self._server.end(self.pid)
+            code, reason = self._server.end(self.pid, died)
             for stream in (self._to, self._from):
                 stream.close()
             self.pid = None
-        return code
+        return code, reason
 
     def close(self) -> None:
         """Kill the whole process tree and remove the scratch folder."""
@@ -367,20 +430,22 @@ class Sandbox:
         """Kill the sandbox and describe its end (``why``, or else how the process exited)."""
         tail = self._output_tail()
         self.last_progress = _read_progress(self.scratch)
-        code = self._end()
-        why = why or _describe_exit(code)
+        code, reason = self._end(died=why is None)
+        why = why or reason or _describe_exit(code)
         self.close()
         message = f"{why} while {what}" + (f"; {tail}" if tail else "")
         self.deaths.append(message)
         return SandboxDied(message)
 
-    def _read_exact(self, size: int, deadline: float, what: str) -> bytes:
+    def _read_exact(self, size: int, budget: Budget, what: str) -> bytes:
         chunks, left = [], size
         while left:
-            remaining = deadline - time.monotonic()
-            ready, _, _ = select.select([self._from], [], [], max(0.0, remaining))
+            ready, _, _ = select.select([self._from], [], [], budget.wait())
             if not ready:
-                raise self._died(what, f"timed out after {self._budget:g} s")
+                verdict = budget.check(self._server.usage(self.pid))
+                if verdict:
+                    raise self._died(what, verdict)
+                continue
             chunk = self._from.read(min(left, 1 << 20))
             if not chunk:
                 raise self._died(what)
@@ -389,13 +454,12 @@ class Sandbox:
         return b"".join(chunks)
 
     def _receive(self, seconds: float, what: str) -> dict:
-        self._budget = seconds
-        deadline = time.monotonic() + seconds
-        (size,) = protocol.HEADER.unpack(self._read_exact(protocol.HEADER.size, deadline, what))
+        budget = Budget(seconds)
+        (size,) = protocol.HEADER.unpack(self._read_exact(protocol.HEADER.size, budget, what))
         if size > self.limits.answer_bytes:
             raise self._died(what, f"the answer was larger than {self.limits.answer_bytes >> 20} "
                                    "MiB (return smaller values)")
-        payload = self._read_exact(size, deadline, what)
+        payload = self._read_exact(size, budget, what)
         try:
             answer = protocol.decode(payload)
         except Exception as exc:  # noqa: BLE001 - anything unreadable is the submission's fault

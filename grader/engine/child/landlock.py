@@ -1,9 +1,12 @@
-"""Landlock through raw syscalls: restrict this process's file access, TCP and signals.
+"""Landlock through raw syscalls: restrict a process's file access, TCP and signals.
 
-Only allow-lists exist in Landlock: ``restrict`` grants read (and execute) below each ``read``
-path, directory listing on each ``list`` path, full access below each ``write`` path, and
-nothing anywhere else; from ABI 4 no TCP bind or connect; from ABI 6 no signals to, and no
-abstract UNIX sockets of, processes outside the sandbox's domain.
+Only allow-lists exist in Landlock: a ruleset grants read (and execute) below each ``read``
+path, directory listing on each ``listed`` path, every right below each ``write`` path, device
+use of each ``devices`` node, and nothing anywhere else; from ABI 4 no TCP bind or connect; from
+ABI 6 no signals to, and no abstract UNIX sockets of, processes outside the sandbox's domain.
+``ruleset`` builds a ruleset, ``enforce`` applies one to the calling process; a rule holds an
+inode, not a path, so the fork server builds one for all its sandboxes where they share the
+host's file system.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ SCOPE_SIGNAL = 1 << 1
 
 FILE_ONLY_RIGHTS = FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_TRUNCATE | FS_IOCTL_DEV
 READ = FS_READ_FILE | FS_READ_DIR | FS_EXECUTE
+DEVICE = FS_READ_FILE | FS_WRITE_FILE | FS_TRUNCATE | FS_IOCTL_DEV
 
 
 class _RulesetAttr(ctypes.Structure):
@@ -71,42 +75,56 @@ def fs_rights(abi: int) -> int:
     return rights
 
 
-def restrict(read: list[str], listed: list[str], write: list[str]) -> str:
-    """Apply the allow-lists to this process for good; return a line saying what held."""
-    if not sys.platform.startswith("linux") or platform.machine() == "alpha":
-        return "unavailable: Landlock needs Linux"
+def _libc() -> ctypes.CDLL:
     libc = ctypes.CDLL(None, use_errno=True)
     libc.syscall.restype = ctypes.c_long
+    return libc
+
+
+def ruleset(read: list[str], listed: list[str], write: list[str],
+            devices: list[str]) -> tuple[int | None, str]:
+    """A ruleset file descriptor with the allow-lists (``None`` where Landlock is unavailable),
+    and a line saying what it holds or why it is unavailable. Paths that do not exist are
+    skipped."""
+    if not sys.platform.startswith("linux") or platform.machine() == "alpha":
+        return None, "unavailable: Landlock needs Linux"
+    libc = _libc()
     abi = libc.syscall(SYS_CREATE_RULESET, None, ctypes.c_size_t(0),
                        ctypes.c_uint32(CREATE_RULESET_VERSION))
     if abi < 1:
-        return "unavailable: the kernel has no Landlock"
+        return None, "unavailable: the kernel has no Landlock"
     handled = fs_rights(abi)
     net = NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 else 0
     scoped = SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if abi >= 6 else 0
     attr = _RulesetAttr(handled, net, scoped)
     size = ctypes.sizeof(_RulesetAttr) if abi >= 6 else (16 if abi >= 4 else 8)
-    ruleset = libc.syscall(SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size),
-                           ctypes.c_uint32(0))
-    if ruleset < 0:
-        return f"unavailable: landlock_create_ruleset failed (errno {ctypes.get_errno()})"
+    fd = libc.syscall(SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size),
+                      ctypes.c_uint32(0))
+    if fd < 0:
+        return None, f"unavailable: landlock_create_ruleset failed (errno {ctypes.get_errno()})"
     grants = ([(p, READ) for p in read] + [(p, FS_READ_DIR) for p in listed]
-              + [(p, handled) for p in write])
+              + [(p, handled) for p in write] + [(p, DEVICE) for p in devices])
     for path, access in grants:
         try:
-            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            target = os.open(path, os.O_PATH | os.O_CLOEXEC)
         except OSError:
             continue
         if not os.path.isdir(path):
             access &= FILE_ONLY_RIGHTS
-        rule = _PathBeneath(access & handled, fd)
-        libc.syscall(SYS_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(RULE_PATH_BENEATH),
+        rule = _PathBeneath(access & handled, target)
+        libc.syscall(SYS_ADD_RULE, ctypes.c_int(fd), ctypes.c_int(RULE_PATH_BENEATH),
                      ctypes.byref(rule), ctypes.c_uint32(0))
-        os.close(fd)
-    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-        return "unavailable: PR_SET_NO_NEW_PRIVS failed"
-    if libc.syscall(SYS_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)) != 0:
-        return f"unavailable: landlock_restrict_self failed (errno {ctypes.get_errno()})"
-    os.close(ruleset)
+        os.close(target)
     parts = ["files"] + (["tcp"] if net else []) + (["signals"] if scoped else [])
-    return f"landlock ABI {abi}: " + ", ".join(parts)
+    return fd, f"landlock ABI {abi}: " + ", ".join(parts)
+
+
+def enforce(fd: int) -> str | None:
+    """Restrict this process (and its future children) to ruleset ``fd`` for good; return
+    why that failed, or ``None``."""
+    libc = _libc()
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        return "PR_SET_NO_NEW_PRIVS failed"
+    if libc.syscall(SYS_RESTRICT_SELF, ctypes.c_int(fd), ctypes.c_uint32(0)) != 0:
+        return f"landlock_restrict_self failed (errno {ctypes.get_errno()})"
+    return None
