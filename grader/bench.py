@@ -1,14 +1,16 @@
 """``make bench``: the engine's speed and memory, measured side by side in one run.
 
-1. Per chapter: the wall time for the engine to grade the complete submission — through the
-   CLI (a fresh process) and warm (in a process that has graded before, like a ``grade-all``
-   worker) — next to the time to execute the same notebook top to bottom in a fresh Jupyter
-   kernel (what classic nbgrader autograde does before it can read a single grade), and the
-   ratios.
-2. ``grade-all`` over N submissions of one chapter with 1 and 2 workers, and the speed-up.
+1. Per chapter: the wall and CPU time for the engine to grade the complete submission through
+   the CLI (a fresh process), and warm (in a process that has graded before, like a
+   ``grade-all`` worker), each with the speed-ups on and off (``GRADER_BASELINE=1``: the path
+   before them); next to the time to execute the same notebook top to bottom in a fresh Jupyter
+   kernel (what classic nbgrader autograde does before it can read a single grade).
+2. ``grade-all`` over N submissions of one chapter with 1 and 2 workers, and the speed-up; and
+   with 2 workers on the baseline path.
 3. Peak resident memory of the grading process and of its sandboxes.
 
 Numbers are ratios of measurements taken here, now; nothing is compared with stored timings.
+CPU seconds include every process a measurement started (fork server, sandboxes, workers).
 """
 
 from __future__ import annotations
@@ -24,30 +26,54 @@ import tempfile
 import time
 from pathlib import Path
 
+from grader.engine.run import BASELINE
 from grader.release import COURSE, chapter_ids
+
+MODES = {"fast": "0", "baseline": "1"}
 
 
 def _source(chapter: str) -> Path:
     return COURSE / "source" / chapter / f"{chapter}.ipynb"
 
 
-def time_engine(chapter: str) -> float:
-    """Seconds for ``python -m grader grade`` on the complete notebook, start-up included."""
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "grader", "grade", str(_source(chapter)),
-                    "--assignment", chapter, "--seed", "0"], check=True, capture_output=True)
-    return time.perf_counter() - start
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
-def time_engine_warm(chapter: str) -> float:
+def _run(args: list[str], mode: str) -> tuple[float, float, str]:
+    """Run ``args`` with the speed-ups of ``mode``; return (wall s, CPU s, stdout)."""
+    env = {**os.environ, BASELINE: MODES[mode]}
+    start, cpu = time.perf_counter(), _children_cpu()
+    result = subprocess.run(args, check=True, capture_output=True, text=True, env=env)
+    return time.perf_counter() - start, _children_cpu() - cpu, result.stdout
+
+
+def time_cli(chapter: str, mode: str) -> tuple[float, float]:
+    """Wall and CPU seconds of ``python -m grader grade`` on the complete notebook."""
+    wall, cpu, _ = _run([sys.executable, "-m", "grader", "grade", str(_source(chapter)),
+                         "--assignment", chapter, "--seed", "0"], mode)
+    return wall, cpu
+
+
+_WARM = """
+import sys, time
+from grader.course import COURSE, grade
+from grader.engine.run import prepare
+chapter, path = sys.argv[1], sys.argv[2]
+prepare(chapter, COURSE)
+grade(path, chapter, seed=0)
+start = time.perf_counter()
+grade(path, chapter, seed=0)
+print(time.perf_counter() - start)
+"""
+
+
+def time_warm(chapter: str, mode: str) -> float:
     """Seconds to grade the complete notebook in a process that has graded before (as each
     ``grade-all`` worker does): no interpreter start, no imports."""
-    from grader.course import grade
-
-    grade(_source(chapter), chapter, seed=0)
-    start = time.perf_counter()
-    grade(_source(chapter), chapter, seed=0)
-    return time.perf_counter() - start
+    _, _, out = _run([sys.executable, "-c", _WARM, chapter, str(_source(chapter))], mode)
+    return float(out.split()[-1])
 
 
 def time_kernel(chapter: str) -> float:
@@ -63,69 +89,112 @@ def time_kernel(chapter: str) -> float:
         return time.perf_counter() - start
 
 
-def time_batch(chapter: str, count: int, workers: int, folder: Path) -> tuple[float, int]:
-    """Seconds and peak RSS (KiB, grader process tree) for ``grade-all`` over ``folder``."""
-    out = folder.parent / f"reports-{workers}"
-    script = (
-        "import resource, sys, time\n"
-        "from pathlib import Path\n"
-        "from grader.course import COURSE\n"
-        "from grader.engine.batch import find_submissions, grade_all\n"
-        "from grader.engine.options import Options\n"
-        f"subs = find_submissions(Path({str(folder)!r}), {chapter!r})\n"
-        "t = time.perf_counter()\n"
-        f"grade_all(subs, {chapter!r}, COURSE, workers={workers}, out=Path({str(out)!r}),"
-        f" csv_path=Path({str(out)!r}) / 'grades.csv', options=Options(seed=0),"
-        " progress=False)\n"
-        "print(time.perf_counter() - t)\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
-        " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-    )
-    result = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True,
-                            text=True)
-    lines = result.stdout.strip().splitlines()
-    seconds = float(lines[-2])
+_BATCH = """
+import resource, sys, time
+from pathlib import Path
+from grader.course import COURSE
+from grader.engine.batch import find_submissions, grade_all
+from grader.engine.options import Options
+chapter, folder, out, workers = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+subs = find_submissions(folder, chapter)
+start = time.perf_counter()
+grade_all(subs, chapter, COURSE, workers=workers, out=out, csv_path=out / "grades.csv",
+          options=Options(seed=0), progress=False)
+print(time.perf_counter() - start)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+      resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+def time_batch(chapter: str, workers: int, folder: Path, mode: str) -> dict:
+    """Wall and CPU seconds and peak RSS (MiB, any one process) of ``grade-all`` over ``folder``."""
+    out = folder.parent / f"reports-{mode}-{workers}"
+    _, cpu, stdout = _run([sys.executable, "-c", _BATCH, chapter, str(folder), str(out),
+                           str(workers)], mode)
+    lines = stdout.strip().splitlines()
     own, children = (int(x) for x in lines[-1].split())
-    return seconds, max(own, children)
+    return {"wall_s": float(lines[-2]), "cpu_s": cpu, "peak_rss_mib": max(own, children) / 1024}
+
+
+def _chapter_rows(chapters: list[str], kernel: bool) -> dict:
+    print(f"{'chapter':<8} {'cli s':>6} {'cpu s':>6} {'before s':>9} {'cpu s':>6} "
+          f"{'before/cli':>10} {'warm s':>7} {'before s':>9} {'kernel s':>9} {'kernel/cli':>11} "
+          f"{'kernel/warm':>12}")
+    rows = {}
+    for chapter in chapters:
+        cli, cli_cpu = time_cli(chapter, "fast")
+        old, old_cpu = time_cli(chapter, "baseline")
+        warm, old_warm = time_warm(chapter, "fast"), time_warm(chapter, "baseline")
+        ker = time_kernel(chapter) if kernel else float("nan")
+        rows[chapter] = {"cli_s": cli, "cli_cpu_s": cli_cpu, "baseline_cli_s": old,
+                         "baseline_cli_cpu_s": old_cpu, "baseline_over_cli": old / cli,
+                         "warm_s": warm, "baseline_warm_s": old_warm, "kernel_s": ker,
+                         "kernel_over_cli": ker / cli, "kernel_over_warm": ker / warm}
+        print(f"{chapter:<8} {cli:6.1f} {cli_cpu:6.1f} {old:9.1f} {old_cpu:6.1f} "
+              f"{old / cli:10.2f} {warm:7.2f} {old_warm:9.2f} {ker:9.1f} {ker / cli:11.2f} "
+              f"{ker / warm:12.2f}", flush=True)
+    return rows
+
+
+def _class(root: Path, chapter: str, count: int) -> Path:
+    folder = root / f"submitted-{count}"
+    for i in range(count):
+        target = folder / f"student{i:02d}" / chapter
+        target.mkdir(parents=True)
+        shutil.copyfile(_source(chapter), target / f"{chapter}.ipynb")
+    return folder
+
+
+def _batch_rows(chapter: str, submissions: int) -> dict:
+    """``grade-all`` with 1 and 2 workers over the class, and over 2 submissions: the
+    difference is the time per submission once the workers have started. Each worker starts
+    an interpreter and a fork server that both import torch; on 2 cores two workers' start-ups
+    take about twice as long as one's, which weighs on a small class's speed-up."""
+    small = 2
+    with tempfile.TemporaryDirectory(prefix="d2l-bench-") as tmp:
+        folder = _class(Path(tmp), chapter, submissions)
+        few = _class(Path(tmp), chapter, small)
+        one = time_batch(chapter, 1, folder, "fast")
+        two = time_batch(chapter, 2, folder, "fast")
+        old = time_batch(chapter, 2, folder, "baseline")
+        one_few = time_batch(chapter, 1, few, "fast")
+        two_few = time_batch(chapter, 2, few, "fast")
+    speedup, gain = one["wall_s"] / two["wall_s"], old["wall_s"] / two["wall_s"]
+    per = [(run["wall_s"] - start["wall_s"]) / (submissions - small)
+           for run, start in ((one, one_few), (two, two_few))]
+    print(f"grade-all {chapter} x{submissions}: 1 worker {one['wall_s']:.1f} s "
+          f"({one['cpu_s']:.0f} CPU s), 2 workers {two['wall_s']:.1f} s ({two['cpu_s']:.0f} CPU s),"
+          f" speed-up {speedup:.2f}x; 2 workers before the speed-ups {old['wall_s']:.1f} s "
+          f"({old['cpu_s']:.0f} CPU s), before/after {gain:.2f}x")
+    print(f"  x{small}: 1 worker {one_few['wall_s']:.1f} s, 2 workers {two_few['wall_s']:.1f} s; "
+          f"per further submission: 1 worker {per[0]:.2f} s, 2 workers {per[1]:.2f} s "
+          f"(speed-up {per[0] / per[1]:.2f}x)")
+    peak = max(one["peak_rss_mib"], two["peak_rss_mib"])
+    print(f"peak resident memory of one grading process (grader or sandbox): {peak:.0f} MiB")
+    return {"chapter": chapter, "submissions": submissions, "workers1": one, "workers2": two,
+            "baseline_workers2": old, "speedup": speedup, "baseline_over_fast": gain,
+            "workers1_small": one_few, "workers2_small": two_few,
+            "per_submission_s": {"workers1": per[0], "workers2": per[1]},
+            "steady_speedup": per[0] / per[1], "peak_rss_mib": peak}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its table; return the exit code."""
-    parser = argparse.ArgumentParser(prog="python -m grader.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m grader.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--chapters", nargs="*", default=chapter_ids())
     parser.add_argument("--submissions", type=int, default=20)
     parser.add_argument("--batch-chapter", default=None)
+    parser.add_argument("--no-kernel", action="store_true",
+                        help="skip the Jupyter kernel runs (quicker, e.g. while developing)")
     parser.add_argument("--json", help="also write the measurements here")
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    results: dict = {"machine": f"{os.cpu_count()} cores, {sys.platform}", "chapters": {}}
-    print(f"{'chapter':<8} {'cli s':>6} {'warm s':>7} {'kernel s':>9} {'kernel/cli':>11} "
-          f"{'kernel/warm':>12}")
-    for chapter in args.chapters:
-        cli, warm = time_engine(chapter), time_engine_warm(chapter)
-        kernel = time_kernel(chapter)
-        results["chapters"][chapter] = {"cli_s": cli, "warm_s": warm, "kernel_s": kernel,
-                                        "kernel_over_cli": kernel / cli,
-                                        "kernel_over_warm": kernel / warm}
-        print(f"{chapter:<8} {cli:6.1f} {warm:7.2f} {kernel:9.1f} {kernel / cli:11.2f} "
-              f"{kernel / warm:12.2f}", flush=True)
-    chapter = args.batch_chapter or args.chapters[0]
-    with tempfile.TemporaryDirectory(prefix="d2l-bench-") as tmp:
-        folder = Path(tmp) / "submitted"
-        for i in range(args.submissions):
-            target = folder / f"student{i:02d}" / chapter
-            target.mkdir(parents=True)
-            shutil.copyfile(_source(chapter), target / f"{chapter}.ipynb")
-        one, rss1 = time_batch(chapter, args.submissions, 1, folder)
-        two, rss2 = time_batch(chapter, args.submissions, 2, folder)
-    results["batch"] = {"chapter": chapter, "submissions": args.submissions,
-                        "workers1_s": one, "workers2_s": two, "speedup": one / two,
-                        "peak_rss_mib": max(rss1, rss2) / 1024}
-    print(f"grade-all {chapter} x{args.submissions}: 1 worker {one:.1f} s, 2 workers {two:.1f} s,"
-          f" speed-up {one / two:.2f}x")
-    print(f"peak resident memory of one grading process (grader or sandbox): "
-          f"{max(rss1, rss2) / 1024:.0f} MiB; this process: "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    results: dict = {"machine": f"{os.cpu_count()} cores, {sys.platform}"}
+    results["chapters"] = _chapter_rows(args.chapters, not args.no_kernel)
+    if args.submissions > 2:
+        chapter = args.batch_chapter or (args.chapters or chapter_ids())[0]
+        results["batch"] = _batch_rows(chapter, args.submissions)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     return 0

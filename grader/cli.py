@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from grader.engine.options import Limits, Options, parse_limits
+from grader.engine.run import GRADER_MEMORY, baseline
 
 
 def _options(args: argparse.Namespace) -> Options | None:
@@ -28,8 +29,11 @@ def _options(args: argparse.Namespace) -> Options | None:
 
 
 def _check_exercises(chapter: str, options: Options) -> bool:
+    """Whether every ``--exercise`` is one of ``chapter``'s (importing its checks only then)."""
     from grader.course import exercises_of
 
+    if not options.exercises and not baseline():
+        return True
     known = exercises_of(chapter)
     unknown = [e for e in options.exercises or () if e not in known]
     if unknown:
@@ -40,12 +44,15 @@ def _check_exercises(chapter: str, options: Options) -> bool:
 
 def _grade(args: argparse.Namespace) -> int:
     from grader.course import COURSE
-    from grader.engine.sandbox import fork_server
+    from grader.engine.run import limit_memory, prepare
 
     options = _options(args)
     if options is None:
         return 2
-    fork_server(COURSE, options.isolate)  # its torch import overlaps with ours from here on
+    if baseline() and not _check_exercises(args.assignment, options):
+        return 2  # the order before the speed-ups: the checks' imports, then the fork server
+    prepare(args.assignment, COURSE, options)
+    limit_memory(args.grader_memory)
     if not _check_exercises(args.assignment, options):
         return 2
     from grader.engine.report import format_table, gradescope, write_json
@@ -78,7 +85,7 @@ def _grade_all(args: argparse.Namespace) -> int:
     reports = grade_all(found, args.assignment, COURSE, workers=args.workers, out=out,
                         options=options,
                         csv_path=Path(args.csv) if args.csv else out / "grades.csv",
-                        gradebook=args.gradebook)
+                        gradebook=args.gradebook, grader_memory=args.grader_memory)
     width = max(len(r.get("student") or "") for r in reports)
     for r in reports:
         note = f"  ({r['error']})" if r.get("error") else ""
@@ -121,6 +128,24 @@ def _grading_flags(p: argparse.ArgumentParser) -> None:
                        f"{f.name}={f.default}" for f in dataclasses.fields(Limits)))
     p.add_argument("--no-isolation", action="store_true",
                    help="skip Landlock and namespaces (debugging only)")
+    p.add_argument("--grader-memory", type=_size, default=GRADER_MEMORY, metavar="SIZE",
+                   help="data-memory ceiling of each grading process, e.g. 8G (default), "
+                   "or 'none'")
+
+
+def _size(text: str) -> int | None:
+    """Bytes from ``512M``, ``8G``, ``1048576``; ``None`` for ``none``."""
+    text = text.strip().lower()
+    if text == "none":
+        return None
+    scale = {"k": 2**10, "m": 2**20, "g": 2**30}.get(text[-1:], 1)
+    try:
+        value = int(float(text[:-1] if scale > 1 else text) * scale)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size (e.g. 8G, 512M)") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive size")
+    return value
 
 
 def parser() -> argparse.ArgumentParser:

@@ -3,11 +3,21 @@ packages, the check modules and the chapter list."""
 
 from __future__ import annotations
 
+import importlib.util
+import runpy
 from pathlib import Path
 
-from course import markers
 from grader.engine.options import Course, Options
 
+
+def _markers() -> dict:
+    """The toolbox's ``markers.py``, read without importing the toolbox package: its
+    ``__init__`` imports torch, and the CLI starts its fork server before any torch import."""
+    toolbox = Path(importlib.util.find_spec("course").origin).parent
+    return runpy.run_path(str(toolbox / "markers.py"))
+
+
+_MARKERS = _markers()
 COURSE = Course(
     toolbox="course",
     protected=("solutions", "grader"),
@@ -15,9 +25,9 @@ COURSE = Course(
     checks="grader.checks",
     checker="course.checking:compare",
     setup=(("course.gating", "lock"),),
-    demo_marker=markers.DEMO_MARKER,
-    demo_tag=markers.DEMO_TAG,
-    grade_marker=markers.GRADE_MARKER,
+    demo_marker=_MARKERS["DEMO_MARKER"],
+    demo_tag=_MARKERS["DEMO_TAG"],
+    grade_marker=_MARKERS["GRADE_MARKER"],
 )
 
 
