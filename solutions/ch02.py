@@ -14,9 +14,10 @@ def pairwise_sq_dists(X, Y):
     ``X`` has shape ``(n, d)`` and ``Y`` has shape ``(m, d)``; return ``D`` of shape ``(n, m)``
     with ``D[i, j] = sum_k (X[i, k] - Y[j, k]) ** 2``. Use broadcasting (insert axes with
     ``None``/``unsqueeze`` so that the difference has shape ``(n, m, d)``), not Python loops:
-    a hidden check times it on a few hundred rows. Keep the inputs' dtype and device, and keep
-    the result differentiable with respect to both inputs. ``torch.cdist`` and ``torch.pdist``
-    are not allowed.
+    a hidden check counts the tensor operations it runs for few rows and for many rows, and a
+    loop over rows makes that number grow. Keep the inputs' dtype and device, and keep the
+    result differentiable with respect to both inputs. ``torch.cdist``, ``torch.pdist`` and
+    ``F.pairwise_distance`` are not allowed.
     """
     ### BEGIN SOLUTION
     diff = X[:, None, :] - Y[None, :, :]
@@ -81,7 +82,8 @@ def matmul_via_sum(A, B):
     ``A`` has shape ``(n, k)`` and ``B`` has shape ``(k, m)``; return ``C`` of shape ``(n, m)``
     with ``C[i, j] = sum_l A[i, l] * B[l, j]`` (each entry is the dot product of a row of ``A``
     with a column of ``B``). Broadcast ``A`` to ``(n, k, 1)`` and ``B`` to ``(1, k, m)``,
-    multiply and sum over the shared axis. No Python loops. Keep the dtype and keep the result
+    multiply and sum over the shared axis. No Python loops (a hidden check counts the tensor
+    operations it runs on small and on large matrices). Keep the dtype and keep the result
     differentiable. Not allowed: ``@``, ``torch.matmul``, ``torch.mm``, ``torch.mv``,
     ``torch.dot``, ``torch.einsum``, ``torch.tensordot`` and other library products.
     """
@@ -157,7 +159,8 @@ def sample_categorical(probs, num_samples):
     shape ``(num_samples,)`` whose entries are outcomes in ``0 .. K-1``, independent draws.
 
     Method: draw uniforms ``U`` in ``[0, 1)`` with ``torch.rand`` (torch's global random number
-    generator, so ``torch.manual_seed`` makes the draws reproducible), compute the cumulative
+    generator, so that ``torch.manual_seed`` alone makes the draws reproducible: not numpy's or
+    Python's generator, nor a ``torch.Generator`` of your own), compute the cumulative
     distribution ``cdf = cumsum(probs) / probs.sum()`` and return, for every ``u``, the number
     of ``cdf`` entries ``<= u``. Outcomes of weight 0 must never come out (clamp to the last
     outcome of positive weight in case rounding leaves ``cdf[-1]`` just below 1).

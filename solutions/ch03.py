@@ -17,7 +17,8 @@ def synthetic_data(w, b, num_examples):
     """Generate a linear regression data set ``y = Xw + b + noise``.
 
     Draw ``X`` of shape ``(num_examples, len(w))`` from the standard normal distribution with
-    torch's global random number generator, and add Gaussian noise with standard deviation
+    torch's global random number generator (no generator of your own: ``torch.manual_seed``
+    alone must reproduce the data), and add Gaussian noise with standard deviation
     0.01 to the targets. Return ``(X, y)`` with ``y`` of shape ``(num_examples, 1)``. Both use
     the default floating dtype.
     """
@@ -122,8 +123,8 @@ def accuracy(y_hat, y):
     If ``y_hat`` is 2-D with more than one column it holds scores of shape ``(n, q)``: the
     prediction of example ``i`` is ``argmax`` over its row. Otherwise ``y_hat`` already holds
     predicted classes. Compare with the labels ``y`` (shape ``(n,)``, after converting the
-    predictions to ``y``'s dtype) and return how many match, e.g. ``2.0``. Divide by ``n``
-    yourself when you want a fraction.
+    predictions to ``y``'s dtype) and return how many match, e.g. ``2.0`` (a Python ``int`` is
+    accepted too; a tensor is not). Divide by ``n`` yourself when you want a fraction.
     """
     ### BEGIN SOLUTION
     if len(y_hat.shape) > 1 and y_hat.shape[1] > 1:
@@ -141,7 +142,7 @@ def evaluate_accuracy(net, data_iter):
     accuracies). If ``net`` is a ``torch.nn.Module``, put it in evaluation mode first
     (``net.eval()``: dropout off); ``net`` may also be a plain function. Evaluate without
     recording gradients (``torch.no_grad()``). You may use ``accuracy`` and ``Accumulator``.
-    Return a Python float in [0, 1].
+    Return a Python float in [0, 1] (a numpy float is accepted too; a tensor is not).
     """
     ### BEGIN SOLUTION
     if isinstance(net, torch.nn.Module):
@@ -181,7 +182,8 @@ def train_epoch_ch3(net, train_iter, loss, updater):
       ``updater(batch_size)`` with this batch's number of examples.
 
     Accumulate the summed loss and the number of correct predictions of ``y_hat`` (computed
-    before the update) over all examples; return ``(total loss / n, correct / n)`` as floats,
+    before the update) over all examples; return ``(total loss / n, correct / n)`` as Python
+    floats (not tensors: accumulate ``l.sum().item()`` or ``float(l.sum())``),
     where ``n`` counts all examples of the epoch (the last batch may be smaller). You may use
     ``accuracy`` and ``Accumulator``.
     """

@@ -25,7 +25,9 @@ class MySequential(nn.Module):
     ``self._modules[str(idx)] = module`` or ``self.add_module(str(idx), module)``.
 
     ``forward(X)`` feeds ``X`` through the modules in the order they were given and returns the
-    last one's output. ``nn.Sequential`` and ``nn.ModuleList`` are not allowed here.
+    last one's output. A module given twice (a shared layer) runs at both places: iterate over
+    ``self._modules.values()``, not ``children()``, which yields each module only once.
+    ``nn.Sequential`` and ``nn.ModuleList`` are not allowed here.
     """
 
     def __init__(self, *args):
@@ -151,11 +153,12 @@ def my_init(m):
     """The book's custom initialisation, to be used as ``net.apply(my_init)``.
 
     If ``m`` is an ``nn.Linear`` layer, fill its weight with draws from the uniform distribution
-    on ``[-10, 10]`` (torch's global random number generator), then set to zero every entry
-    whose absolute value is below 5: the survivors lie in ``[-10, -5]`` or ``[5, 10]``. Change
-    the weight in place, keeping the same ``nn.Parameter`` object (still a leaf that requires a
-    gradient); leave the bias alone. Modules of any other type (``nn.ReLU``, ``nn.LayerNorm``,
-    …) are left untouched.
+    on ``[-10, 10]`` from torch's global random number generator, without reseeding it (so that
+    ``torch.manual_seed`` before ``net.apply(my_init)`` makes the weights reproducible and each
+    layer gets its own draws), then set to zero every entry whose absolute value is below 5: the
+    survivors lie in ``[-10, -5]`` or ``[5, 10]``. Change the weight in place, keeping the same
+    ``nn.Parameter`` object (still a leaf that requires a gradient); leave the bias alone.
+    Modules of any other type (``nn.ReLU``, ``nn.LayerNorm``, …) are left untouched.
     """
     ### BEGIN SOLUTION
     if type(m) is nn.Linear:

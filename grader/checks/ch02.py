@@ -1,21 +1,20 @@
 """Hidden checks for ch02, Preliminaries."""
 
 import io
-import math
 
 import pandas as pd
 import torch
 
 import solutions.ch02 as ref
-from grader.engine.compare import (
-    expect,
-    expect_number,
-    expect_tensor,
-    expect_vjp,
-    fail,
-    sequence,
-    shape_of,
-    tensor,
+from grader.engine import stats
+from grader.engine import strategies as draw
+from grader.engine.compare import expect, expect_number, expect_tensor, fail, sequence, tensor
+from grader.engine.patterns import (
+    describe,
+    expect_gradient,
+    expect_torch_rng,
+    expect_values,
+    expect_vectorized,
 )
 from grader.engine.plugin import Exercise, exercise
 
@@ -24,7 +23,8 @@ _PRODUCTS = ("matmul", "__matmul__", "__rmatmul__", "mm", "mv", "bmm", "dot", "v
              "multi_dot", "linalg_multi_dot")
 
 EXERCISES = {
-    "pairwise_sq_dists": Exercise(points=3, forbid=("cdist", "_cdist_forward", "pdist")),
+    "pairwise_sq_dists": Exercise(points=3, forbid=("cdist", "_cdist_forward", "pdist",
+                                                    "pairwise_distance", "_euclidean_dist")),
     "preprocess_house_tiny": Exercise(points=4),
     "normalize_by_sum": Exercise(points=2),
     "matmul_via_sum": Exercise(points=3, forbid=_PRODUCTS),
@@ -42,77 +42,44 @@ EXERCISES = {
 
 # --- pairwise_sq_dists ---------------------------------------------------------------------------
 
+PAIRWISE_HINT = ("D[i, j] is the sum over k of (X[i, k] - Y[j, k]) ** 2: rows of X index the "
+                 "result's rows, rows of Y its columns")
+
 
 @exercise("pairwise_sq_dists")
 def test_pairwise_sq_dists_example(student):
     X = torch.tensor([[0.0, 0.0], [1.0, 2.0]])
     Y = torch.tensor([[1.0, 0.0], [3.0, 4.0], [0.0, -1.0]])
-    expect_tensor(student.result("pairwise_sq_dists", X, Y), ref.pairwise_sq_dists(X, Y),
-                  what="pairwise_sq_dists(X, Y)", inputs="the worked example")
+    expect_values(student, "pairwise_sq_dists", ref.pairwise_sq_dists, X, Y,
+                  inputs="the worked example")
 
 
 @exercise("pairwise_sq_dists", weight=2)
 def test_pairwise_sq_dists_values(student, gen):
-    X = torch.randn(5, 3, generator=gen, dtype=torch.float64)
-    Y = torch.randn(7, 3, generator=gen, dtype=torch.float64)
-    expect_tensor(student.result("pairwise_sq_dists", X, Y), ref.pairwise_sq_dists(X, Y),
-                  what="pairwise_sq_dists(X, Y)",
-                  inputs=f"float64 X of shape {shape_of(X)}, Y of shape {shape_of(Y)}",
-                  hint="D[i, j] is the sum over k of (X[i, k] - Y[j, k]) ** 2: rows of X index "
-                  "the result's rows, rows of Y its columns")
+    X, Y = draw.normal(gen, 5, 3), draw.normal(gen, 7, 3)
+    expect_values(student, "pairwise_sq_dists", ref.pairwise_sq_dists, X, Y, hint=PAIRWISE_HINT)
 
 
 @exercise("pairwise_sq_dists")
 def test_pairwise_sq_dists_gradient(student, gen):
-    X = torch.randn(4, 2, generator=gen, dtype=torch.float64)
-    Y = torch.randn(6, 2, generator=gen, dtype=torch.float64)
-    G = torch.randn(4, 6, generator=gen, dtype=torch.float64)
-    answer = student.call("pairwise_sq_dists", X, Y, vjp={"wrt": [0, 1], "grad_output": G})
-    expect_vjp(answer, ref.pairwise_sq_dists, (X, Y), [0, 1], G,
-               what="pairwise_sq_dists(X, Y)", names="XY",
-               inputs=f"X of shape {shape_of(X)}, Y of shape {shape_of(Y)}")
+    X, Y = draw.normal(gen, 4, 2), draw.normal(gen, 6, 2)
+    expect_gradient(student, "pairwise_sq_dists", ref.pairwise_sq_dists, X, Y, wrt=[0, 1],
+                    gen=gen)
 
 
 @exercise("pairwise_sq_dists")
 def test_pairwise_sq_dists_float32(student, gen):
-    X = torch.randn(3, 4, generator=gen)
-    Y = torch.randn(2, 4, generator=gen)
-    expect_tensor(student.result("pairwise_sq_dists", X, Y), ref.pairwise_sq_dists(X, Y),
-                  what="pairwise_sq_dists(X, Y)", inputs="float32 X and Y",
-                  atol=1e-5, rtol=1e-5)
+    X, Y = draw.normal(gen, 3, 4, dtype=torch.float32), draw.normal(gen, 2, 4, dtype=torch.float32)
+    expect_values(student, "pairwise_sq_dists", ref.pairwise_sq_dists, X, Y, atol=1e-5, rtol=1e-5)
 
 
 @exercise("pairwise_sq_dists")
 def test_pairwise_sq_dists_vectorized(student, gen):
-    X = torch.randn(200, 3, generator=gen, dtype=torch.float64)
-    Y = torch.randn(200, 3, generator=gen, dtype=torch.float64)
-    times = student.scenario(_pairwise_timing, X, Y, what="pairwise_sq_dists on 200 x 200 rows")
-    # A broadcast version costs about as much as the built-in one (well under a millisecond
-    # here); a Python loop over the 40,000 pairs costs tenths of a second.
-    limit = 0.05 + 50 * float(times["builtin"])
-    expect(float(times["student"]) <= limit,
-           f"pairwise_sq_dists took {float(times['student']):.3f} s for 200 x 200 rows of "
-           f"3 features, over the limit of {limit:.3f} s; use broadcasting instead of Python "
-           "loops")
-
-
-def _pairwise_timing(ns, X, Y):
-    import time
-
-    def best(fn):
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - start)
-            if times[-1] > 0.5:
-                break
-        return min(times)
-
-    with trusted():  # noqa: F821 - provided by the sandbox
-        builtin = best(lambda: ((X[:, None, :] - Y[None, :, :]) ** 2).sum(2))
-    student = best(lambda: ns["pairwise_sq_dists"](X, Y))
-    return {"student": student, "builtin": builtin}
+    small = (draw.normal(gen, 3, 3), draw.normal(gen, 2, 3))
+    large = (draw.normal(gen, 40, 3), draw.normal(gen, 30, 3))
+    expect_vectorized(student, "pairwise_sq_dists", ref.pairwise_sq_dists, small, large,
+                      hint="insert axes (X[:, None, :] - Y[None, :, :]) so that one expression "
+                      "covers every pair")
 
 
 # --- preprocess_house_tiny -----------------------------------------------------------------------
@@ -171,14 +138,15 @@ def _random_house(gen, rows, extra):
     header = ["NumRooms", "Alley"] + (["Area", "RoofType"] if extra else []) + ["Price"]
     lines = [",".join(header)]
     for i in range(rows):
-        # The first row has every value, so that no column is entirely missing.
-        rooms = str(pick(range(1, 7))) if i == 0 or pick([0, 1, 1]) else "NA"
-        alley = "Pave" if i == 0 else pick(["Pave", "Grvl", "NA"])
+        # Row 0 has every value and row 1 misses every one, so each column has both.
+        full, empty = i == 0, i == 1
+        rooms = "NA" if empty else str(pick(range(1, 7))) if full or pick([0, 1, 1]) else "NA"
+        alley = "Pave" if full else "NA" if empty else pick(["Pave", "Grvl", "NA"])
         row = [rooms, alley]
         if extra:
             area = round(float(torch.rand(1, generator=gen)) * 200 + 40, 1)
-            row += [str(area) if i == 0 or pick([0, 1, 1]) else "NA",
-                    "Tile" if i == 0 else pick(["Slate", "Tile", "NA"])]
+            row += ["NA" if empty else str(area) if full or pick([0, 1, 1]) else "NA",
+                    "Tile" if full else "NA" if empty else pick(["Slate", "Tile", "NA"])]
         row.append(str(pick(range(80_000, 250_000, 500))))
         lines.append(",".join(row))
     return "\n".join(lines) + "\n"
@@ -211,25 +179,22 @@ def test_preprocess_house_tiny_nothing_missing(student):
 @exercise("normalize_by_sum")
 def test_normalize_by_sum_example(student):
     A = torch.arange(1.0, 7.0).reshape(2, 3)
-    expect_tensor(student.result("normalize_by_sum", A, 1), ref.normalize_by_sum(A, 1),
-                  what="normalize_by_sum(A, 1)", inputs="the worked example",
-                  hint="divide by A.sum(axis=1, keepdims=True)")
+    expect_values(student, "normalize_by_sum", ref.normalize_by_sum, A, 1,
+                  inputs="the worked example", hint="divide by A.sum(axis=1, keepdims=True)")
 
 
 @exercise("normalize_by_sum", weight=2)
 def test_normalize_by_sum_axes(student, gen):
-    A = torch.rand(3, 4, 5, generator=gen, dtype=torch.float64) + 0.1
+    A = draw.positive(gen, 3, 4, 5)
     for axis in (0, 1, 2, -1):
-        expect_tensor(student.result("normalize_by_sum", A, axis), ref.normalize_by_sum(A, axis),
-                      what=f"normalize_by_sum(A, {axis})",
-                      inputs=f"float64 A of shape {shape_of(A)}",
+        expect_values(student, "normalize_by_sum", ref.normalize_by_sum, A, axis,
                       hint="sum along the given axis and keep it (keepdim=True) so the sums "
                       "broadcast against A")
 
 
 @exercise("normalize_by_sum")
 def test_normalize_by_sum_square(student, gen):
-    A = torch.rand(4, 4, generator=gen, dtype=torch.float64) + 0.1
+    A = draw.positive(gen, 4, 4)
     answer = student.call("normalize_by_sum", A, 1, return_args=True)
     expect_tensor(answer["result"], ref.normalize_by_sum(A, 1), what="normalize_by_sum(A, 1)",
                   inputs="a square float64 matrix",
@@ -242,11 +207,8 @@ def test_normalize_by_sum_square(student, gen):
 
 @exercise("normalize_by_sum")
 def test_normalize_by_sum_gradient(student, gen):
-    A = torch.rand(3, 5, generator=gen, dtype=torch.float64) + 0.1
-    G = torch.randn(3, 5, generator=gen, dtype=torch.float64)
-    answer = student.call("normalize_by_sum", A, 0, vjp={"wrt": [0], "grad_output": G})
-    expect_vjp(answer, ref.normalize_by_sum, (A, 0), [0], G, what="normalize_by_sum(A, 0)",
-               names="A", inputs=f"A of shape {shape_of(A)}")
+    expect_gradient(student, "normalize_by_sum", ref.normalize_by_sum, draw.positive(gen, 3, 5), 0,
+                    wrt=[0], gen=gen)
 
 
 # --- matmul_via_sum ------------------------------------------------------------------------------
@@ -256,48 +218,44 @@ def test_normalize_by_sum_gradient(student, gen):
 def test_matmul_via_sum_example(student):
     A = torch.arange(6.0).reshape(2, 3)
     B = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]])
-    expect_tensor(student.result("matmul_via_sum", A, B), ref.matmul_via_sum(A, B),
-                  what="matmul_via_sum(A, B)", inputs="the worked example")
+    expect_values(student, "matmul_via_sum", ref.matmul_via_sum, A, B, inputs="the worked example")
 
 
 @exercise("matmul_via_sum", weight=2)
 def test_matmul_via_sum_values(student, gen):
-    A = torch.randn(4, 6, generator=gen, dtype=torch.float64)
-    B = torch.randn(6, 3, generator=gen, dtype=torch.float64)
-    expect_tensor(student.result("matmul_via_sum", A, B), ref.matmul_via_sum(A, B),
-                  what="matmul_via_sum(A, B)",
-                  inputs=f"float64 A of shape {shape_of(A)}, B of shape {shape_of(B)}",
+    expect_values(student, "matmul_via_sum", ref.matmul_via_sum, draw.normal(gen, 4, 6),
+                  draw.normal(gen, 6, 3),
                   hint="C[i, j] sums A[i, l] * B[l, j] over l, the axis A and B share")
 
 
 @exercise("matmul_via_sum")
 def test_matmul_via_sum_gradient(student, gen):
-    A = torch.randn(3, 5, generator=gen, dtype=torch.float64)
-    B = torch.randn(5, 2, generator=gen, dtype=torch.float64)
-    G = torch.randn(3, 2, generator=gen, dtype=torch.float64)
-    answer = student.call("matmul_via_sum", A, B, vjp={"wrt": [0, 1], "grad_output": G})
-    expect_vjp(answer, ref.matmul_via_sum, (A, B), [0, 1], G, what="matmul_via_sum(A, B)",
-               names="AB", inputs=f"A of shape {shape_of(A)}, B of shape {shape_of(B)}")
+    expect_gradient(student, "matmul_via_sum", ref.matmul_via_sum, draw.normal(gen, 3, 5),
+                    draw.normal(gen, 5, 2), wrt=[0, 1], gen=gen)
 
 
 @exercise("matmul_via_sum")
 def test_matmul_via_sum_shapes(student, gen):
     for n, k, m in ((1, 4, 3), (3, 1, 2), (2, 5, 1)):
-        A = torch.randn(n, k, generator=gen, dtype=torch.float64)
-        B = torch.randn(k, m, generator=gen, dtype=torch.float64)
-        expect_tensor(student.result("matmul_via_sum", A, B), ref.matmul_via_sum(A, B),
-                      what="matmul_via_sum(A, B)",
-                      inputs=f"A of shape {shape_of(A)}, B of shape {shape_of(B)}",
+        expect_values(student, "matmul_via_sum", ref.matmul_via_sum, draw.normal(gen, n, k),
+                      draw.normal(gen, k, m),
                       hint="avoid squeeze(): keep the result's shape (n, m) even when n, k or "
                       "m is 1")
 
 
 @exercise("matmul_via_sum")
 def test_matmul_via_sum_float32(student, gen):
-    A = torch.randn(3, 4, generator=gen)
-    B = torch.randn(4, 5, generator=gen)
-    expect_tensor(student.result("matmul_via_sum", A, B), ref.matmul_via_sum(A, B),
-                  what="matmul_via_sum(A, B)", inputs="float32 A and B", atol=1e-5, rtol=1e-5)
+    expect_values(student, "matmul_via_sum", ref.matmul_via_sum,
+                  draw.normal(gen, 3, 4, dtype=torch.float32),
+                  draw.normal(gen, 4, 5, dtype=torch.float32), atol=1e-5, rtol=1e-5)
+
+
+@exercise("matmul_via_sum")
+def test_matmul_via_sum_vectorized(student, gen):
+    small = (draw.normal(gen, 2, 3), draw.normal(gen, 3, 2))
+    large = (draw.normal(gen, 24, 30), draw.normal(gen, 30, 20))
+    expect_vectorized(student, "matmul_via_sum", ref.matmul_via_sum, small, large,
+                      hint="broadcast A[:, :, None] * B[None, :, :] and sum over axis 1")
 
 
 # --- numerical_lim -------------------------------------------------------------------------------
@@ -332,20 +290,18 @@ def test_numerical_lim_example(student):
 
 @exercise("numerical_lim", weight=2)
 def test_numerical_lim_tensor(student, gen):
-    x = torch.randn(6, generator=gen, dtype=torch.float64)
+    x = draw.normal(gen, 6)
     for kind, h in (("poly", 1e-2), ("exp", 1e-4)):
-        expected = _ref_numlim(kind, x, h)
         got = student.scenario(_numlim, kind, x, h, what=f"numerical_lim(f, x, {h})")
         label = "f(x) = 3x^2 - 4x" if kind == "poly" else "f = torch.exp"
-        expect_tensor(got, expected, what=f"numerical_lim(f, x, {h})",
-                      inputs=f"{label} and a float64 tensor x of shape {shape_of(x)}",
-                      atol=1e-9, rtol=1e-9,
+        expect_tensor(got, _ref_numlim(kind, x, h), what=f"numerical_lim(f, x, {h})",
+                      inputs=f"{label} and a {describe((x,), ['x'])}", atol=1e-9, rtol=1e-9,
                       hint="evaluate f at x + h and at x (a forward difference) and divide by h")
 
 
 @exercise("numerical_lim")
 def test_numerical_lim_float32(student, gen):
-    x = torch.rand(2, 3, generator=gen) + 0.5
+    x = draw.uniform(gen, 2, 3, low=0.5, high=1.5, dtype=torch.float32)
     got = student.scenario(_numlim, "poly", x, 0.5, what="numerical_lim(f, x, 0.5)")
     expect_tensor(got, _ref_numlim("poly", x, 0.5), what="numerical_lim(f, x, 0.5)",
                   inputs="f(x) = 3x^2 - 4x and a float32 tensor x of shape (2, 3)",
@@ -356,15 +312,21 @@ def test_numerical_lim_float32(student, gen):
 
 
 def _check_f(student, a, inputs, gen=None):
-    G = torch.ones_like(a) if gen is None else torch.rand(a.shape, generator=gen,
-                                                             dtype=a.dtype) + 0.5
-    answer = student.call("f", a, vjp={"wrt": [0], "grad_output": G})
-    expected = ref.f(a)
-    expect_tensor(answer["result"], expected, what="f(a)", inputs=inputs,
-                  hint="double b while its norm (b.norm()) is below 1000, then use b if its sum "
-                  "is positive and 100 * b otherwise")
-    expect_vjp(answer, ref.f, (a,), [0], G, what="f(a)", names="a", inputs=inputs,
-               hint="build the result from tensor operations on a so autograd follows it")
+    G = torch.ones_like(a) if gen is None else draw.positive(gen, *a.shape, low=0.5, high=1.5,
+                                                             dtype=a.dtype)
+    expect_values(student, "f", ref.f, a, inputs=inputs,
+                  hint="b = 2 * a first; double b while its norm (b.norm()) is below 1000, then "
+                  "use b if its sum is positive and 100 * b otherwise")
+    expect_gradient(student, "f", ref.f, a, wrt=[0], grad_output=G, inputs=inputs,
+                    hint="build the result from tensor operations on a so autograd follows it")
+
+
+def _spread(gen, *shape, sign):
+    """Entries of magnitude 1 to 2 and random signs (no one entry dominates the norm), with a
+    sum of the given sign."""
+    v = draw.uniform(gen, *shape, low=1.0, high=2.0) * torch.where(
+        draw.uniform(gen, *shape) < 0.5, -1.0, 1.0).double()
+    return v if v.sum() * sign > 0 else -v
 
 
 @exercise("f")
@@ -374,48 +336,44 @@ def test_f_example(student):
 
 @exercise("f", weight=2)
 def test_f_vector_positive_sum(student, gen):
-    v = torch.randn(6, generator=gen, dtype=torch.float64)
-    v = v if v.sum() > 0 else -v
-    # Scaled so that 2a has norm 900 / 8: three doublings leave it at 900, just below 1000.
+    v = _spread(gen, 6, sign=1)
+    # 2a has norm 900 / 8: three doublings leave it at 900, just below 1000 (but its sum of
+    # absolute values is above 1000, since no entry dominates).
     a = v / v.norm() * 900 / 16
-    _check_f(student, a, f"float64 a of shape {shape_of(a)} with a positive sum", gen)
+    _check_f(student, a, f"float64 a of shape {tuple(a.shape)} with a positive sum", gen)
 
 
 @exercise("f", weight=2)
 def test_f_negative_sum(student, gen):
-    v = torch.randn(2, 3, generator=gen, dtype=torch.float64)
-    v = v if v.sum() < 0 else -v
-    a = v * torch.exp(torch.rand(1, generator=gen, dtype=torch.float64) * 4 - 2)
-    _check_f(student, a, f"float64 a of shape {shape_of(a)} with a negative sum", gen)
+    a = _spread(gen, 2, 3, sign=-1) * float(draw.uniform(gen, 1, low=0.2, high=8.0))
+    _check_f(student, a, f"float64 a of shape {tuple(a.shape)} with a negative sum", gen)
 
 
 @exercise("f")
 def test_f_no_loop(student, gen):
-    v = torch.randn(3, generator=gen, dtype=torch.float64)
-    a = v / v.norm() * 700
-    _check_f(student, a, "a with norm 700 (2a already has norm >= 1000: no doubling)", gen)
+    for norm in (700, 1500):
+        v = _spread(gen, 3, sign=1 if norm == 700 else -1)
+        a = v / v.norm() * norm
+        _check_f(student, a, f"a with norm {norm} (2a already has norm >= 1000: no doubling)",
+                 gen)
 
 
 # --- detached_product_grad -----------------------------------------------------------------------
 
 
-def _leaf(x):
-    return {"__build__": "leaf", "tensor": x}
-
-
 @exercise("detached_product_grad")
 def test_detached_product_grad_example(student):
     x = torch.arange(4.0)
-    expect_tensor(student.result("detached_product_grad", _leaf(x)), x * x,
+    expect_tensor(student.result("detached_product_grad", draw.leaf(x)), x * x,
                   what="detached_product_grad(x)", inputs="the worked example x = arange(4.0)",
                   hint="x.grad of z = u * x with u = (x * x).detach() is u")
 
 
 @exercise("detached_product_grad", weight=2)
 def test_detached_product_grad_uses_backward(student, gen):
-    x = torch.randn(7, generator=gen, dtype=torch.float64)
-    answer = student.call("detached_product_grad", _leaf(x), return_args=True)
-    inputs = f"a float64 leaf x of shape {shape_of(x)}"
+    x = draw.normal(gen, 7)
+    answer = student.call("detached_product_grad", draw.leaf(x), return_args=True)
+    inputs = f"a float64 leaf x of shape {tuple(x.shape)}"
     expect_tensor(answer["result"], x * x, what="detached_product_grad(x)", inputs=inputs,
                   hint="detach y = x * x before multiplying by x again; otherwise the gradient "
                   "is 3 * x ** 2")
@@ -428,8 +386,7 @@ def test_detached_product_grad_uses_backward(student, gen):
 
 @exercise("detached_product_grad", weight=2)
 def test_detached_product_grad_clears_old_gradient(student, gen):
-    x = torch.randn(5, generator=gen, dtype=torch.float64)
-    old = torch.randn(5, generator=gen, dtype=torch.float64)
+    x, old = draw.normal(gen, 5), draw.normal(gen, 5)
     got = student.scenario(_stale_grad, x, old,
                            what="detached_product_grad(x) with x.grad already set")
     expect_tensor(got, x * x, what="detached_product_grad(x)",
@@ -446,69 +403,39 @@ def _stale_grad(ns, x, old):
 
 # --- sample_categorical --------------------------------------------------------------------------
 
-# Each outcome's count is compared with its binomial mean at 5.5 standard deviations (plus 1 for
-# discreteness): a correct sampler fails one comparison with probability below 4e-8, and the 8
-# comparisons below together with probability below 4e-7.
-Z = 5.5
 
-
-def _counts(student, probs, n, seed, what):
-    got = tensor(student.result("sample_categorical", probs, n, seed=seed), what)
-    expect(got.shape == (n,), f"{what} has shape {shape_of(got)}; expected ({n},)")
+def _outcomes(value, k, n, what):
+    """The draws as a tensor, after checking shape, dtype and range."""
+    got = tensor(value, what)
+    expect(got.shape == (n,), f"{what} has shape {tuple(got.shape)}; expected ({n},)")
     expect(got.dtype == torch.int64, f"{what} has dtype {got.dtype}; expected torch.int64")
-    expect(bool(((got >= 0) & (got < len(probs))).all()),
-           f"{what} returned outcomes outside 0 .. {len(probs) - 1}")
-    return torch.bincount(got, minlength=len(probs)).double()
+    expect(bool(((got >= 0) & (got < k)).all()), f"{what} returned outcomes outside 0 .. {k - 1}")
+    return got
 
 
-def _expect_frequencies(counts, probs, n, what):
-    p = probs.double() / probs.double().sum()
-    for i in range(len(p)):
-        if p[i] == 0:
-            expect(counts[i] == 0, f"{what} drew outcome {i}, whose weight is 0, "
-                   f"{int(counts[i])} times")
-            continue
-        sd = math.sqrt(n * p[i] * (1 - p[i]))
-        expect(abs(counts[i] - n * p[i]) <= Z * sd + 1,
-               f"{what} drew outcome {i} {int(counts[i])} times out of {n}; with weights "
-               f"{[round(float(w), 4) for w in probs]} it should come out about "
-               f"{float(n * p[i]):.0f} times (probability {float(p[i]):.4f}); divide the "
-               "cumulative sums by the total weight")
-
-
-@exercise("sample_categorical")
-def test_sample_categorical_structure(student, seed):
-    probs = torch.ones(6) / 6
-    _counts(student, probs, 50, seed, "sample_categorical(probs, 50)")
+def _expect_frequencies(student, probs, n, seed):
+    what = f"sample_categorical(probs, {n})"
+    got = _outcomes(student.result("sample_categorical", probs, n, seed=seed), len(probs), n, what)
+    stats.expect_frequencies(torch.bincount(got, minlength=len(probs)), probs, what=what,
+                             hint="divide the cumulative sums by the total weight")
 
 
 @exercise("sample_categorical", weight=2)
 def test_sample_categorical_frequencies(student, gen, seed):
-    probs = torch.rand(6, generator=gen, dtype=torch.float64) + 0.5
-    n = 20_000
-    what = f"sample_categorical(probs, {n})"
-    _expect_frequencies(_counts(student, probs, n, seed, what), probs, n, what)
+    _expect_frequencies(student, draw.weights(gen, 6), 20_000, seed)
 
 
 @exercise("sample_categorical")
 def test_sample_categorical_zero_weights(student, seed):
-    probs = torch.tensor([0.0, 2.0, 0.0, 1.0, 0.0])
-    n = 20_000
-    what = f"sample_categorical({probs.tolist()}, {n})"
-    _expect_frequencies(_counts(student, probs, n, seed, what), probs, n, what)
+    _expect_frequencies(student, torch.tensor([0.0, 2.0, 0.0, 1.0, 0.0]), 20_000, seed)
 
 
 @exercise("sample_categorical")
-def test_sample_categorical_uses_global_rng(student, seed):
+def test_sample_categorical_uses_torch_rng(student, seed):
+    # Two independent runs of 64 fair-die rolls coincide with probability 6 ** -64.
     probs = torch.ones(6, dtype=torch.float64)
-    first = tensor(student.result("sample_categorical", probs, 64, seed=seed), "sample_categorical")
-    again = tensor(student.result("sample_categorical", probs, 64, seed=seed), "sample_categorical")
-    other = tensor(student.result("sample_categorical", probs, 64, seed=seed + 1),
-                   "sample_categorical")
-    expect(first.shape == again.shape and bool((first == again).all()),
-           "sample_categorical gave different draws after the same torch.manual_seed: draw the "
-           "uniforms with torch.rand (torch's global generator)")
-    # Two independent draws of 64 fair-die rolls coincide with probability 6 ** -64.
-    expect(first.shape != other.shape or not bool((first == other).all()),
-           "sample_categorical gave the same draws for different seeds: draw fresh uniforms "
-           "with torch.rand on every call")
+    draws = expect_torch_rng(student, "sample_categorical", probs, 64, seed=seed,
+                             what="sample_categorical(probs, 64)",
+                             hint="draw the uniforms with torch.rand (torch's global generator)")
+    for value in draws:
+        _outcomes(value, 6, 64, "sample_categorical(probs, 64)")

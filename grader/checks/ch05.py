@@ -3,9 +3,8 @@
 Most exercises are ``nn.Module`` classes: the grader loads the reference's weights into the
 student's module (a strict ``load_state_dict``, which also enforces the parameter names) and
 compares outputs and gradients. Stateful protocols (registration, ``apply``, files, devices) run
-as scenarios inside the sandbox; many scenario functions only use ``torch`` and the namespace
-they are given, so the grader runs the same function on the reference (``vars(ref)``) to get the
-expected answer.
+as scenarios inside the sandbox; scenario functions that use only ``torch``, ``objects`` and the
+namespace they are given also run here on the reference (``vars(ref)``) for the expected answer.
 """
 
 import math
@@ -14,16 +13,12 @@ import pytest
 import torch
 
 import solutions.ch05 as ref
-from grader.engine.compare import (
-    expect,
-    expect_number,
-    expect_tensor,
-    fail,
-    number,
-    shape_of,
-    tensor,
-)
+from grader.engine import stats
+from grader.engine.child import objects
+from grader.engine.compare import describe, expect, expect_tensor, fail, number, shape_of, tensor
+from grader.engine.patterns import same
 from grader.engine.plugin import Exercise, exercise
+from grader.engine.strategies import normal, uniform
 
 EXERCISES = {
     "MySequential": Exercise(points=4, forbid=("torch.nn.Sequential", "torch.nn.ModuleList")),
@@ -44,14 +39,15 @@ EXERCISES = {
 }
 
 REF = vars(ref)
+F32 = {"atol": 1e-5, "rtol": 1e-5}  # float32 modules: the sandbox and the grader may sum
+# in different orders
 
 
 # --- helpers -------------------------------------------------------------------------------------
 
 
 def _fill(module: torch.nn.Module) -> torch.nn.Module:
-    """Deterministic weights, as in the notebook's worked examples: each parameter becomes
-    ``linspace(-1, 1)`` over its elements."""
+    """The worked examples' weights: each parameter becomes linspace(-1, 1) over its elements."""
     with torch.no_grad():
         for p in module.parameters():
             p.copy_(torch.linspace(-1, 1, p.numel()).reshape(p.shape))
@@ -69,167 +65,99 @@ def _state(module: torch.nn.Module) -> dict:
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
-def _run_module(module: torch.nn.Module, X: torch.Tensor, G: torch.Tensor):
-    """The reference's output, input gradient and parameter gradients for one step."""
-    Xr = X.clone().requires_grad_(True)
-    module.zero_grad(set_to_none=True)
-    out = module(Xr)
-    out.backward(G)
-    return out.detach(), Xr.grad, {n: p.grad for n, p in module.named_parameters()}
-
-
-def _step(answer: dict, what: str) -> dict:
-    steps = answer.get("steps") or []
-    if not steps:
+def _expect_module(student, name: str, net: torch.nn.Module, X: torch.Tensor, *, what: str,
+                   inputs: str, G: torch.Tensor | None = None, init_args: tuple = (),
+                   hint: str = "", atol: float | None = None, rtol: float | None = None) -> dict:
+    """Load ``net``'s state into the student's ``name(*init_args)``, run ``X`` through both and
+    compare the outputs and, with ``G``, the gradients of ``X`` and of every parameter."""
+    step = {"args": [X]} if G is None else {"args": [X], "wrt": [0], "grad_output": G}
+    answer = student.module(name, init_args=init_args, state_dict=_state(net), steps=[step],
+                            what=what)
+    if not answer.get("steps"):
         fail(f"{what} produced no output")
-    return steps[0]
-
-
-def _expect_grads(step: dict, X_grad, param_grads: dict, *, what: str, inputs: str,
-                  atol=None, rtol=None, hint: str = "") -> None:
-    got = step.get("param_grads") or {}
-    for name, expected in param_grads.items():
-        grad = got.get(name)
+    got = answer["steps"][0]
+    leaf = X.clone().requires_grad_(G is not None)
+    out = net(leaf)
+    expect_tensor(got["output"], out.detach(), what=what, inputs=inputs, atol=atol, rtol=rtol,
+                  hint=hint)
+    if G is None:
+        return answer
+    net.zero_grad(set_to_none=True)
+    out.backward(G)
+    for param, p in net.named_parameters():
+        grad = (got.get("param_grads") or {}).get(param)
         if grad is None:
-            fail(f"{name} got no gradient from {what}{' for ' + inputs if inputs else ''}: "
-                 "the output does not depend on it through autograd (avoid .data, .detach() and "
-                 "torch.no_grad() in forward)")
-        expect_tensor(grad, expected, what=f"the gradient of {name}", inputs=inputs, atol=atol,
+            fail(f"{param} got no gradient from {what} for {inputs}: the output does not depend "
+                 "on it through autograd (avoid .data, .detach() and torch.no_grad() in forward)")
+        expect_tensor(grad, p.grad, what=f"the gradient of {param}", inputs=inputs, atol=atol,
                       rtol=rtol, hint=hint)
-    if X_grad is not None:
-        grads = step.get("input_grads") or [None]
-        if grads[0] is None:
-            fail(f"{what} is not differentiable with respect to its input X")
-        expect_tensor(grads[0], X_grad, what="the gradient with respect to X", inputs=inputs,
-                      atol=atol, rtol=rtol, hint=hint)
-
-
-def _same(got, expected, where: str) -> str | None:
-    """Describe the first difference between two nested containers of tensors and plain values."""
-    if isinstance(expected, torch.Tensor):
-        if not isinstance(got, torch.Tensor):
-            return f"{where} came back as {type(got).__name__}; expected a tensor"
-        if got.dtype != expected.dtype or got.shape != expected.shape or not torch.equal(
-                got, expected):
-            return f"{where} came back as a different tensor"
-        return None
-    if isinstance(expected, (list, tuple)):
-        if type(got) is not type(expected) or len(got) != len(expected):
-            return (f"{where} came back as {type(got).__name__} of length "
-                    f"{len(got) if isinstance(got, (list, tuple)) else '-'}; expected "
-                    f"{type(expected).__name__} of length {len(expected)}")
-        for i, (g, e) in enumerate(zip(got, expected)):
-            problem = _same(g, e, f"{where}[{i}]")
-            if problem:
-                return problem
-        return None
-    if isinstance(expected, dict):
-        if not isinstance(got, dict) or list(got) != list(expected):
-            return (f"{where} came back with keys {list(got) if isinstance(got, dict) else got!r}; "
-                    f"expected {list(expected)}")
-        for k in expected:
-            problem = _same(got[k], expected[k], f"{where}[{k!r}]")
-            if problem:
-                return problem
-        return None
-    if type(got) is not type(expected) or got != expected:
-        return f"{where} came back as {got!r}; expected {expected!r}"
-    return None
+    grads = got.get("input_grads") or [None]
+    if grads[0] is None:
+        fail(f"{what} is not differentiable with respect to its input X")
+    expect_tensor(grads[0], leaf.grad, what="the gradient with respect to X", inputs=inputs,
+                  atol=atol, rtol=rtol, hint=hint)
+    return answer
 
 
 # --- MySequential --------------------------------------------------------------------------------
-
-# Layer specs: ("linear", in, out) or an activation name; state: one dict of tensors per layer.
-
-
-def _build_layers(specs, state, dtype):
-    layers = []
-    for spec in specs:
-        if spec[0] == "linear":
-            layers.append(torch.nn.Linear(spec[1], spec[2], dtype=dtype))
-        elif spec[0] == "relu":
-            layers.append(torch.nn.ReLU())
-        else:
-            layers.append(torch.nn.Tanh())
-    with torch.no_grad():
-        for layer, values in zip(layers, state):
-            for name, value in values.items():
-                getattr(layer, name).copy_(value)
-    return layers
+# Layers are built from specs on both sides (objects.build_layers); ``order`` lists which layer
+# goes where, so a layer may be given twice (the book's shared layer).
 
 
-def _seq_scenario(ns, specs, state, X, G, nested):
-    """Build the layers in the sandbox, chain them with the student's MySequential, run a
-    forward and a backward pass, and report what the student's container registered."""
-    layers = []
-    for spec in specs:
-        if spec[0] == "linear":
-            layers.append(torch.nn.Linear(spec[1], spec[2], dtype=X.dtype))
-        elif spec[0] == "relu":
-            layers.append(torch.nn.ReLU())
-        else:
-            layers.append(torch.nn.Tanh())
-    with torch.no_grad():
-        for layer, values in zip(layers, state):
-            for name, value in values.items():
-                getattr(layer, name).copy_(value)
+def _seq_scenario(ns, specs, state, order, X, G, nested):
+    """Chain the layers with the student's MySequential; run a forward and a backward pass and
+    report what the container registered."""
+    layers = [layer.to(X.dtype) for layer in objects.build_layers(specs)]
+    for layer, values in zip(layers, state):
+        layer.load_state_dict(values)
+    mods = [layers[i] for i in order]
     seq = ns["MySequential"]
-    net = seq(seq(*layers[:2]), *layers[2:]) if nested else seq(*layers)
-    owned = [p for layer in layers for p in layer.parameters()]
+    net = seq(seq(*mods[:2]), *mods[2:]) if nested else seq(*mods)
+    owned = list({id(p): p for m in mods for p in m.parameters()}.values())
     params = list(net.parameters())
-    Xl = X.clone().requires_grad_(True)
-    out = net(Xl)
+    leaf = X.clone().requires_grad_(True)
+    out = net(leaf)
     differentiable = isinstance(out, torch.Tensor) and out.requires_grad
     if differentiable and out.shape == G.shape:
         out.backward(G)
     return {"keys": list(net.state_dict().keys()),
             "names": [n for n, _ in net.named_parameters()],
             "same": len(params) == len(owned) and all(a is b for a, b in zip(params, owned)),
-            "output": out, "differentiable": differentiable, "input_grad": Xl.grad,
+            "output": out, "differentiable": differentiable, "input_grad": leaf.grad,
             "param_grads": [p.grad for p in owned]}
 
 
-def _seq_case(gen, dtype=torch.float64):
-    specs = [("linear", 6, 8), ("tanh",), ("linear", 8, 8), ("relu",), ("linear", 8, 3)]
-    state = []
-    for spec in specs:
-        if spec[0] == "linear":
-            state.append({"weight": torch.randn(spec[2], spec[1], generator=gen, dtype=dtype),
-                          "bias": torch.randn(spec[2], generator=gen, dtype=dtype)})
-        else:
-            state.append({})
-    X = torch.randn(5, 6, generator=gen, dtype=dtype)
-    G = torch.randn(5, 3, generator=gen, dtype=dtype)
-    return specs, state, X, G
+SEQ_SPECS = [["linear", 6, 8], ["tanh"], ["linear", 8, 8], ["relu"], ["linear", 8, 3]]
+SEQ_SHARED = [0, 1, 2, 3, 2, 3, 4]  # Linear(8, 8) and its ReLU given twice
 
 
-def _seq_expected(specs, state, X, G, nested):
-    return _seq_scenario(REF, specs, state, X, G, nested)
-
-
-def _seq_answer(student, specs, state, X, G, nested=False):
+def _seq_case(student, gen, order=(0, 1, 2, 3, 4), nested=False):
+    state = [{"weight": normal(gen, s[2], s[1]), "bias": normal(gen, s[2])}
+             if s[0] == "linear" else {} for s in SEQ_SPECS]
+    X, G = normal(gen, 5, 6), normal(gen, 5, 3)
     what = "MySequential(MySequential(...), ...)" if nested else "MySequential(*layers)"
-    return student.scenario(_seq_scenario, specs, state, X, G, nested, what=what)
+    args = (SEQ_SPECS, state, list(order), X, G, nested)
+    return (student.scenario(_seq_scenario, *args, what=what), _seq_scenario(REF, *args),
+            f"float64 X of shape {shape_of(X)} through Linear, Tanh, "
+            + ("Linear, ReLU, the same Linear and ReLU again, Linear" if len(order) > 5
+               else "Linear, ReLU, Linear"))
 
 
 @exercise("MySequential")
 def test_my_sequential_example(student):
-    specs = [("linear", 4, 3), ("relu",), ("linear", 3, 2)]
-    layers = [_fill(m) for m in _build_layers(specs, [{}, {}, {}], torch.float32)]
-    state = [dict(m.state_dict()) for m in layers]
-    X = torch.tensor([[1.0, 2.0, 3.0, 4.0], [-1.0, 0.5, 0.0, 2.0]])
-    G = torch.ones(2, 2)
-    got = _seq_answer(student, specs, state, X, G)
-    expected = _seq_expected(specs, state, X, G, False)
-    expect_tensor(got["output"], expected["output"], what="net(X)", inputs="the worked example",
+    specs = [["linear", 4, 3], ["relu"], ["linear", 3, 2]]
+    state = [_fill(m).state_dict() for m in objects.build_layers(specs)]
+    X, G = torch.tensor([[1.0, 2.0, 3.0, 4.0], [-1.0, 0.5, 0.0, 2.0]]), torch.ones(2, 2)
+    args = (specs, state, [0, 1, 2], X, G, False)
+    got = student.scenario(_seq_scenario, *args, what="MySequential(*layers)")
+    expect_tensor(got["output"], _seq_scenario(REF, *args)["output"], what="net(X)",
+                  inputs="the worked example",
                   hint="apply the modules one after the other, in the order they were given")
 
 
 @exercise("MySequential", weight=2)
 def test_my_sequential_registers_modules(student, gen):
-    specs, state, X, G = _seq_case(gen)
-    got = _seq_answer(student, specs, state, X, G)
-    expected = _seq_expected(specs, state, X, G, False)
+    got, expected, _ = _seq_case(student, gen)
     if not got["names"]:
         fail("MySequential(Linear, Tanh, Linear, ReLU, Linear) has no parameters: the modules "
              "are not registered (a plain list or tuple attribute is invisible to "
@@ -245,23 +173,18 @@ def test_my_sequential_registers_modules(student, gen):
 
 @exercise("MySequential", weight=2)
 def test_my_sequential_values(student, gen):
-    specs, state, X, G = _seq_case(gen)
-    got = _seq_answer(student, specs, state, X, G)
-    expected = _seq_expected(specs, state, X, G, False)
-    expect_tensor(got["output"], expected["output"], what="net(X)",
-                  inputs=f"float64 X of shape {shape_of(X)} through Linear, Tanh, Linear, ReLU, "
-                  "Linear", hint="apply every module, in the order given, and return the last "
-                  "output")
+    got, expected, inputs = _seq_case(student, gen, SEQ_SHARED)
+    expect_tensor(got["output"], expected["output"], what="net(X)", inputs=inputs,
+                  hint="apply every module, in the order given, and return the last output; a "
+                  "module given twice runs twice (iterate self._modules.values(): children() "
+                  "skips repeats)")
 
 
 @exercise("MySequential", weight=2)
 def test_my_sequential_gradients(student, gen):
-    specs, state, X, G = _seq_case(gen)
-    got = _seq_answer(student, specs, state, X, G)
-    expected = _seq_expected(specs, state, X, G, False)
+    got, expected, inputs = _seq_case(student, gen, SEQ_SHARED)
     if not got["differentiable"]:
         fail("net(X) does not depend on X through autograd")
-    inputs = f"X of shape {shape_of(X)}"
     expect_tensor(got["input_grad"], expected["input_grad"], what="the gradient of X",
                   inputs=inputs)
     for i, (g, e) in enumerate(zip(got["param_grads"], expected["param_grads"])):
@@ -272,92 +195,77 @@ def test_my_sequential_gradients(student, gen):
 
 @exercise("MySequential")
 def test_my_sequential_nested(student, gen):
-    specs, state, X, G = _seq_case(gen)
-    got = _seq_answer(student, specs, state, X, G, nested=True)
-    expected = _seq_expected(specs, state, X, G, True)
+    got, expected, inputs = _seq_case(student, gen, nested=True)
     expect(got["keys"] == expected["keys"],
            f"MySequential(MySequential(Linear, Tanh), Linear, ReLU, Linear).state_dict() has keys "
            f"{got['keys']}; expected {expected['keys']}")
     expect_tensor(got["output"], expected["output"], what="the nested net's output",
-                  inputs=f"X of shape {shape_of(X)}")
+                  inputs=inputs)
 
 
 # --- FixedHiddenMLP ------------------------------------------------------------------------------
 
 
 def _fixed_scenario(ns, state, X, G):
-    """Run the student's FixedHiddenMLP in float64 with the given weights; report output and
-    gradients, and whether rand_weight stayed a constant."""
+    """Run FixedHiddenMLP in float64 with the given weights; report the output, the gradients
+    and whether rand_weight stayed a constant."""
     net = ns["FixedHiddenMLP"]()
     net.load_state_dict(state)
     net.double()
-    Xl = X.clone().requires_grad_(True)
-    out = net(Xl)
+    leaf = X.clone().requires_grad_(True)
+    out = net(leaf)
     differentiable = isinstance(out, torch.Tensor) and out.requires_grad
     if differentiable:
         out.backward(G)
-    return {"output": out, "differentiable": differentiable, "input_grad": Xl.grad,
+    return {"output": out, "differentiable": differentiable, "input_grad": leaf.grad,
             "weight_grad": net.linear.weight.grad, "bias_grad": net.linear.bias.grad,
             "rand_weight": net.rand_weight, "rand_weight_grad": net.rand_weight.grad,
             "names": [n for n, _ in net.named_parameters()]}
 
 
-def _fixed_state(seed: int) -> dict:
-    return _state(_seeded(seed, ref.FixedHiddenMLP))
+def _fixed(student, state, X, G, label=""):
+    inputs = f"float64 X of shape {shape_of(X)}" + (f" and {label}" if label else "")
+    got = student.scenario(_fixed_scenario, state, X, G, what="FixedHiddenMLP()(X)")
+    expected = _fixed_scenario(REF, state, X, G)
+    expect_tensor(got["output"], expected["output"], what="net(X)", inputs=inputs,
+                  hint="linear, relu(X @ rand_weight + 1), the same linear again, halve while "
+                  "X.abs().sum() > 1 (a while loop on the absolute values), then sum")
+    return got, expected, inputs
 
 
 @exercise("FixedHiddenMLP")
 def test_fixed_hidden_mlp_example(student):
     # The notebook's example: torch.manual_seed(0); net = FixedHiddenMLP(); X = torch.rand(2, 20)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        net = ref.FixedHiddenMLP()
-        X = torch.rand(2, 20)
-    answer = student.module("FixedHiddenMLP", state_dict=_state(net), steps=[{"args": [X]}])
-    expect_tensor(_step(answer, "FixedHiddenMLP")["output"], net(X).detach(), what="net(X)",
-                  inputs="the worked example", atol=1e-5, rtol=1e-5)
+    net = _seeded(0, ref.FixedHiddenMLP)
+    X = _seeded(0, lambda: (ref.FixedHiddenMLP(), torch.rand(2, 20))[1])
+    _expect_module(student, "FixedHiddenMLP", net, X, what="net(X)", inputs="the worked example",
+                   **F32)
 
 
 @exercise("FixedHiddenMLP")
 def test_fixed_hidden_mlp_values(student, gen, seed):
-    state = _fixed_state(seed)
-    X = torch.rand(4, 20, generator=gen, dtype=torch.float64) * 4 - 2
-    G = torch.tensor(0.5, dtype=torch.float64)
-    got = student.scenario(_fixed_scenario, state, X, G, what="FixedHiddenMLP()(X)")
-    expected = _fixed_scenario(REF, state, X, G)
-    expect_tensor(got["output"], expected["output"], what="net(X)",
-                  inputs=f"float64 X of shape {shape_of(X)}",
-                  hint="linear, relu(X @ rand_weight + 1), the same linear again, halve while "
-                  "the absolute sum exceeds 1, then sum")
+    _fixed(student, _state(_seeded(seed, ref.FixedHiddenMLP)), uniform(gen, 4, 20, low=-2, high=2),
+           torch.tensor(0.5, dtype=torch.float64))
 
 
 @exercise("FixedHiddenMLP", weight=2)
 def test_fixed_hidden_mlp_loop(student, gen, seed):
-    # Two weight settings that exercise the loop's edges: tiny weights (the absolute sum is
-    # already at most 1: no halving) and a large negative bias (the plain sum is negative while
-    # the absolute sum is in the hundreds: many halvings).
-    base = _fixed_state(seed)
+    # The loop's edges: tiny weights (the absolute sum is already at most 1: no halving) and a
+    # large negative bias (the plain sum is negative, the absolute sum in the hundreds).
+    base = _state(_seeded(seed, ref.FixedHiddenMLP))
     tiny = dict(base, **{"linear.weight": base["linear.weight"] * 1e-3,
                          "linear.bias": base["linear.bias"] * 1e-3})
     negative = dict(base, **{"linear.bias": torch.full_like(base["linear.bias"], -5.0)})
-    X = torch.rand(3, 20, generator=gen, dtype=torch.float64)
-    G = torch.tensor(1.0, dtype=torch.float64)
+    X = uniform(gen, 3, 20)
     for label, state in (("weights scaled by 1e-3", tiny), ("a bias of -5", negative)):
-        got = student.scenario(_fixed_scenario, state, X, G, what="FixedHiddenMLP()(X)")
-        expected = _fixed_scenario(REF, state, X, G)
-        expect_tensor(got["output"], expected["output"], what="net(X)",
-                      inputs=f"X of shape {shape_of(X)} and {label}",
-                      hint="keep halving while X.abs().sum() > 1 (a while loop on the absolute "
-                      "values, not on the plain sum)")
+        _fixed(student, state, X, torch.tensor(1.0, dtype=torch.float64), label)
 
 
 @exercise("FixedHiddenMLP", weight=2)
 def test_fixed_hidden_mlp_gradients(student, gen, seed):
-    state = _fixed_state(seed)
-    X = torch.rand(4, 20, generator=gen, dtype=torch.float64) * 2
-    G = torch.tensor(1.5, dtype=torch.float64)
-    got = student.scenario(_fixed_scenario, state, X, G, what="FixedHiddenMLP()(X).backward()")
-    expected = _fixed_scenario(REF, state, X, G)
+    got, expected, inputs = _fixed(student, _state(_seeded(seed, ref.FixedHiddenMLP)),
+                                   uniform(gen, 4, 20, high=2),
+                                   torch.tensor(1.5, dtype=torch.float64))
     if not got["differentiable"]:
         fail("net(X) does not depend on the input through autograd")
     expect(got["names"] == expected["names"],
@@ -366,135 +274,84 @@ def test_fixed_hidden_mlp_gradients(student, gen, seed):
     expect(got["rand_weight_grad"] is None, "rand_weight received a gradient; it is a constant")
     expect_tensor(got["rand_weight"], expected["rand_weight"], what="rand_weight after forward",
                   hint="never modify rand_weight")
-    inputs = f"X of shape {shape_of(X)}"
     hint = "every halving scales the gradient too: halve X itself, not X.data"
-    for key, name in (("weight_grad", "linear.weight"), ("bias_grad", "linear.bias")):
+    for key, name in (("weight_grad", "linear.weight"), ("bias_grad", "linear.bias"),
+                      ("input_grad", "X")):
         if got[key] is None:
             fail(f"{name} got no gradient")
         expect_tensor(got[key], expected[key], what=f"the gradient of {name}", inputs=inputs,
                       hint=hint)
-    expect_tensor(got["input_grad"], expected["input_grad"], what="the gradient of X",
-                  inputs=inputs, hint=hint)
 
 
 # --- ParallelBlock -------------------------------------------------------------------------------
 
-
-class _Trusted(torch.nn.Module):
-    """The grader side of a ``{"__build__": "module"}`` net: same parameter names."""
-
-    def __init__(self, layers):
-        super().__init__()
-        mods = []
-        for kind, *params in layers:
-            mods.append(torch.nn.Linear(*params) if kind == "linear" else
-                        torch.nn.ReLU() if kind == "relu" else torch.nn.Sigmoid())
-        self.net = torch.nn.Sequential(*mods)
-
-    def forward(self, X):
-        return self.net(X)
-
-
 BRANCH1 = [["linear", 5, 3], ["relu"]]
 BRANCH2 = [["linear", 5, 4], ["sigmoid"], ["linear", 4, 2]]
+BRANCHES = ({"__build__": "module", "layers": BRANCH1}, {"__build__": "module", "layers": BRANCH2})
 
 
-def _parallel(state=None, seed=None):
-    net = (_seeded(seed, lambda: ref.ParallelBlock(_Trusted(BRANCH1), _Trusted(BRANCH2)))
-           if seed is not None else _fill(ref.ParallelBlock(_Trusted(BRANCH1), _Trusted(BRANCH2))))
-    return net
+def _parallel(student, net, X, G=None, example=False):
+    inputs = ("the worked example (net1 gives 3 columns, net2 gives 2)" if example else
+              f"X of shape {shape_of(X)}, net1 with 3 outputs, net2 with 2")
+    _expect_module(student, "ParallelBlock", net, X, G=G, init_args=BRANCHES,
+                   what="ParallelBlock(net1, net2)(X)", inputs=inputs,
+                   hint="apply both blocks to the same X and concatenate along dimension 1, "
+                   "net1's columns first: torch.cat((net1(X), net2(X)), dim=1)", **F32)
 
 
-def _parallel_answer(student, net, X, G=None):
-    step = {"args": [X]}
-    if G is not None:
-        step.update(wrt=[0], grad_output=G)
-    answer = student.module("ParallelBlock", init_args=(
-        {"__build__": "module", "layers": BRANCH1}, {"__build__": "module", "layers": BRANCH2}),
-        state_dict=_state(net), steps=[step], what="ParallelBlock(net1, net2)")
-    return _step(answer, "ParallelBlock(net1, net2)")
+def _branches():
+    return ref.ParallelBlock(objects.build_module(BRANCH1), objects.build_module(BRANCH2))
 
 
 @exercise("ParallelBlock")
 def test_parallel_block_example(student):
-    net = _parallel()
-    X = torch.linspace(-1, 1, 10).reshape(2, 5)
-    got = _parallel_answer(student, net, X)
-    expect_tensor(got["output"], net(X).detach(), what="ParallelBlock(net1, net2)(X)",
-                  inputs="the worked example (net1 gives 3 columns, net2 gives 2)", atol=1e-6,
-                  rtol=1e-5, hint="torch.cat((net1(X), net2(X)), dim=1)")
+    _parallel(student, _fill(_branches()), torch.linspace(-1, 1, 10).reshape(2, 5), example=True)
 
 
 @exercise("ParallelBlock", weight=2)
 def test_parallel_block_values(student, gen, seed):
-    net = _parallel(seed=seed)
-    X = torch.randn(6, 5, generator=gen)
-    got = _parallel_answer(student, net, X)
-    expect_tensor(got["output"], net(X).detach(), what="ParallelBlock(net1, net2)(X)",
-                  inputs=f"X of shape {shape_of(X)}, net1 with 3 outputs, net2 with 2",
-                  atol=1e-6, rtol=1e-5, hint="apply both blocks to the same X and concatenate "
-                  "along dimension 1, net1's columns first")
+    _parallel(student, _seeded(seed, _branches), normal(gen, 6, 5, dtype=torch.float32))
 
 
 @exercise("ParallelBlock")
 def test_parallel_block_gradients(student, gen, seed):
-    net = _parallel(seed=seed)
-    X = torch.randn(4, 5, generator=gen)
-    G = torch.randn(4, 5, generator=gen)
-    got = _parallel_answer(student, net, X, G)
-    _, X_grad, grads = _run_module(net, X, G)
-    _expect_grads(got, X_grad, grads, what="ParallelBlock(net1, net2)(X)",
-                  inputs=f"X of shape {shape_of(X)}", atol=1e-6, rtol=1e-5)
+    _parallel(student, _seeded(seed, _branches), normal(gen, 4, 5, dtype=torch.float32),
+              G=normal(gen, 4, 5, dtype=torch.float32))
 
 
 # --- NestMLP -------------------------------------------------------------------------------------
 
 
-def _nest_answer(student, net, X, G=None):
-    step = {"args": [X]}
-    if G is not None:
-        step.update(wrt=[0], grad_output=G)
-    return _step(student.module("NestMLP", state_dict=_state(net), steps=[step]), "NestMLP")
-
-
 @exercise("NestMLP")
 def test_nest_mlp_example(student):
     # The notebook's example: torch.manual_seed(1); net = NestMLP(); X = torch.rand(2, 20)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(1)
-        net = ref.NestMLP()
-        X = torch.rand(2, 20)
-    got = _nest_answer(student, net, X)
-    expect_tensor(got["output"], net(X).detach(), what="NestMLP()(X)",
-                  inputs="the worked example", atol=1e-6, rtol=1e-5)
+    net = _seeded(1, ref.NestMLP)
+    X = _seeded(1, lambda: (ref.NestMLP(), torch.rand(2, 20))[1])
+    _expect_module(student, "NestMLP", net, X, what="NestMLP()(X)", inputs="the worked example",
+                   **F32)
 
 
 @exercise("NestMLP", weight=2)
 def test_nest_mlp_values(student, gen, seed):
-    net = _seeded(seed, ref.NestMLP)
-    X = torch.randn(5, 20, generator=gen)
-    got = _nest_answer(student, net, X)
-    expect_tensor(got["output"], net(X).detach(), what="NestMLP()(X)",
-                  inputs=f"X of shape {shape_of(X)}", atol=1e-6, rtol=1e-5,
-                  hint="self.linear(self.net(X)): no activation after the last layer")
+    X = normal(gen, 5, 20, dtype=torch.float32)
+    _expect_module(student, "NestMLP", _seeded(seed, ref.NestMLP), X, what="NestMLP()(X)",
+                   inputs=f"X of shape {shape_of(X)}",
+                   hint="self.linear(self.net(X)): no activation after the last layer", **F32)
 
 
 @exercise("NestMLP")
 def test_nest_mlp_gradients(student, gen, seed):
-    net = _seeded(seed, ref.NestMLP)
-    X = torch.randn(3, 20, generator=gen)
-    G = torch.randn(3, 16, generator=gen)
-    got = _nest_answer(student, net, X, G)
-    _, X_grad, grads = _run_module(net, X, G)
-    _expect_grads(got, X_grad, grads, what="NestMLP()(X)", inputs=f"X of shape {shape_of(X)}",
-                  atol=1e-6, rtol=1e-5)
+    X = normal(gen, 3, 20, dtype=torch.float32)
+    _expect_module(student, "NestMLP", _seeded(seed, ref.NestMLP), X, what="NestMLP()(X)",
+                   inputs=f"X of shape {shape_of(X)}", G=normal(gen, 3, 16, dtype=torch.float32),
+                   **F32)
 
 
 # --- count_parameters and param_shapes -----------------------------------------------------------
 
 
 def _nets_scenario(ns, name, case):
-    """Build one of a few small networks in the sandbox and apply the student's ``name``."""
+    """Build one of a few small networks and apply the student's ``name`` to it."""
     nn = torch.nn
     if case == "mlp":
         net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
@@ -528,18 +385,22 @@ CASES = {
     "batchnorm": "an MLP with BatchNorm1d (buffers) and a frozen bias",
     "rgnet": "the book's nested rgnet (block2 of four block1s, then Linear(4, 1))",
 }
+COUNT_HINTS = {"frozen": "skip parameters with requires_grad=False",
+               "shared": "a shared parameter counts once (net.parameters() yields it once)",
+               "batchnorm": "buffers (running statistics) are not parameters"}
 
 
-def _count(student, case):
-    got = student.scenario(_nets_scenario, "count_parameters", case,
-                           what=f"count_parameters(net) for {CASES[case]}")
-    value = number(got, "count_parameters(net)")
+def _count(student, case, python_int=False):
+    what = f"count_parameters(net) for {CASES[case]}"
+    got = student.scenario(_nets_scenario, "count_parameters", case, what=what)
     expected = _nets_scenario(REF, "count_parameters", case)
-    hints = {"frozen": "skip parameters with requires_grad=False",
-             "shared": "a shared parameter counts once (net.parameters() yields it once)",
-             "batchnorm": "buffers (running statistics) are not parameters"}
-    expect_number(value, expected, what=f"count_parameters(net) for {CASES[case]}", atol=0,
-                  rtol=0, hint=hints.get(case, "add up p.numel() over the parameters"))
+    value = number(got, what)
+    expect(value == expected, f"{what} returned {value:g}; expected {expected}. Hint: "
+           + COUNT_HINTS.get(case, "add up p.numel() over the parameters"))
+    if python_int and not (isinstance(got, int) or (isinstance(got, dict)
+                                                   and isinstance(got.get("value"), int))):
+        fail(f"{what} returned {describe(got)}; return a Python int (the sum of p.numel(), or "
+             "int(...) of a tensor)")
 
 
 @exercise("count_parameters")
@@ -567,6 +428,11 @@ def test_count_parameters_buffers(student):
     _count(student, "batchnorm")
 
 
+@exercise("count_parameters")
+def test_count_parameters_returns_int(student):
+    _count(student, "mlp", python_int=True)
+
+
 def _shapes(student, case):
     what = f"param_shapes(net) for {CASES[case]}"
     got = student.scenario(_nets_scenario, "param_shapes", case, what=what)
@@ -574,7 +440,7 @@ def _shapes(student, case):
     if isinstance(got, dict) and got.get("__kind__") == "mapping":
         got = got["items"]
     if not isinstance(got, dict) or "__kind__" in got:
-        fail(f"{what} returned {type(got).__name__}; expected a dict from names to shapes")
+        fail(f"{what} returned {describe(got)}; expected a dict from names to shapes")
     missing = [k for k in expected if k not in got]
     extra = [k for k in got if k not in expected]
     if missing or extra:
@@ -616,89 +482,107 @@ def test_param_shapes_frozen_and_buffers(student):
 # --- my_init -------------------------------------------------------------------------------------
 
 
-def _init_scenario(ns, seed, sizes):
-    """Apply the student's my_init to a net with Linear, ReLU and LayerNorm layers."""
+def _init_scenario(ns, sizes, torch_seeds, other_seeds):
+    """For each seed pair: seed torch (numpy and random with the other seed), build Linear, ReLU,
+    LayerNorm, Linear and apply the student's my_init; report the state before and after."""
+    import random
+
     nn = torch.nn
-    torch.manual_seed(seed)
-    net = nn.Sequential(nn.Linear(sizes[0], sizes[1]), nn.ReLU(), nn.LayerNorm(sizes[1]),
-                        nn.Linear(sizes[1], sizes[2]))
-    with torch.no_grad():
-        net[2].weight.uniform_(0.5, 1.5)
-        net[2].bias.uniform_(-0.5, 0.5)
-    before = {k: v.detach().clone() for k, v in net.state_dict().items()}
-    params = list(net.parameters())
-    net.apply(ns["my_init"])
-    after_params = list(net.parameters())
-    return {"before": before,
-            "after": {k: v.detach().clone() for k, v in net.state_dict().items()},
-            "same": len(params) == len(after_params)
-            and all(a is b for a, b in zip(params, after_params)),
-            "leaves": all(p.is_leaf and p.requires_grad for p in after_params)}
+    reports = []
+    for torch_seed, other in zip(torch_seeds, other_seeds):
+        random.seed(other)
+        try:
+            import numpy
+
+            numpy.random.seed(other)
+        except ImportError:
+            pass
+        torch.manual_seed(torch_seed)
+        net = nn.Sequential(nn.Linear(sizes[0], sizes[1]), nn.ReLU(), nn.LayerNorm(sizes[1]),
+                            nn.Linear(sizes[1], sizes[2]))
+        with torch.no_grad():
+            net[2].weight.uniform_(0.5, 1.5)
+            net[2].bias.uniform_(-0.5, 0.5)
+        before = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        params = list(net.parameters())
+        net.apply(ns["my_init"])
+        after = list(net.parameters())
+        reports.append({
+            "before": before, "after": {k: v.detach().clone() for k, v in net.state_dict().items()},
+            "same": len(params) == len(after) and all(a is b for a, b in zip(params, after)),
+            "leaves": all(p.is_leaf and p.requires_grad for p in after)})
+    return reports
 
 
-def _init_answer(student, seed, sizes):
-    got = student.scenario(_init_scenario, seed, sizes,
-                           what=f"net.apply(my_init) on Linear({sizes[0]}, {sizes[1]}), ReLU, "
-                           f"LayerNorm, Linear({sizes[1]}, {sizes[2]})")
-    keys = list(got["before"])
-    expect(list(got["after"]) == keys, f"after net.apply(my_init) the net's state has keys "
-           f"{list(got['after'])}; expected {keys}")
-    for key in keys:
-        if not key.endswith("weight") or key.startswith("2."):
-            expect_tensor(got["after"][key], got["before"][key],
-                          what=f"{key} after net.apply(my_init)", atol=0, rtol=0,
-                          hint="change only the weights of nn.Linear layers; leave biases and "
-                          "other layers (LayerNorm) alone")
-    weights = [got["after"][k] for k in ("0.weight", "3.weight")]
-    for key, w in zip(("0.weight", "3.weight"), weights):
-        w = tensor(w, key)
+def _my_init(student, sizes, torch_seeds, other_seeds, alpha=stats.DEFAULT_ALPHA):
+    """Check each report (other layers untouched, weights 0 or in ±[5, 10], about half of them
+    kept); return the two Linear weights of each, flattened together."""
+    what = (f"net.apply(my_init) on Linear({sizes[0]}, {sizes[1]}), ReLU, LayerNorm, "
+            f"Linear({sizes[1]}, {sizes[2]})")
+    reports = student.scenario(_init_scenario, sizes, torch_seeds, other_seeds, what=what)
+    weights = []
+    for got in reports:
+        keys = list(got["before"])
+        expect(list(got["after"]) == keys, f"after {what} the net's state has keys "
+               f"{list(got['after'])}; expected {keys}")
+        for key in keys:
+            if not key.endswith("weight") or key.startswith("2."):
+                expect_tensor(got["after"][key], got["before"][key], what=f"{key} after {what}",
+                              atol=0, rtol=0, hint="change only the weights of nn.Linear layers; "
+                              "leave biases and other layers (LayerNorm) alone")
+        w = torch.cat([tensor(got["after"][k], k).reshape(-1) for k in ("0.weight", "3.weight")])
         bad = (w != 0) & ((w.abs() < 5) | (w.abs() > 10))
         if bad.any():
-            value = w[bad][0].item()
-            fail(f"{key} has the entry {value:.4g} after net.apply(my_init); every entry should "
-                 "be 0 or have an absolute value in [5, 10] (draw from U(-10, 10), then zero "
-                 "the entries with |w| < 5)")
-    expect(got["same"], "my_init replaced a parameter object; change the weight in place "
-           "(nn.init.uniform_, then multiply by the mask under torch.no_grad())")
-    expect(got["leaves"], "after my_init the parameters should still be leaves that require a "
-           "gradient (modify them in place under torch.no_grad() or through .data)")
-    return torch.cat([w.reshape(-1) for w in weights]).double()
+            fail(f"a Linear weight has the entry {w[bad][0].item():.4g} after {what}; every "
+                 "entry should be 0 or have an absolute value in [5, 10] (draw from U(-10, 10), "
+                 "then zero the entries with |w| < 5)")
+        stats.expect_count(int((w != 0).sum()), w.numel(), 0.5, what=what, alpha=alpha,
+                           event="kept a weight", hint="|w| >= 5 happens with probability 1/2 "
+                           "under U(-10, 10)")
+        expect(got["same"], "my_init replaced a parameter object; change the weight in place "
+               "(nn.init.uniform_, then multiply by the mask under torch.no_grad())")
+        expect(got["leaves"], "after my_init the parameters should still be leaves that require "
+               "a gradient (modify them in place under torch.no_grad() or through .data)")
+        weights.append(w.double())
+    return weights
 
 
 @exercise("my_init")
 def test_my_init_example(student):
-    _init_answer(student, 0, (4, 8, 1))
+    _my_init(student, (4, 8, 1), [0], [0])
 
 
 @exercise("my_init", weight=2)
 def test_my_init_statistics(student, seed):
-    # 25,000 weights. Each statistic is tested at 5.5 standard deviations (a correct
-    # implementation fails one with probability below 4e-8); with four statistics the false
-    # failure probability of this test is below 2e-7.
-    z = 5.5
-    w = _init_answer(student, seed, (200, 100, 50))
-    n = w.numel()
-    zero = (w == 0).double().mean().item()
-    expect(abs(zero - 0.5) < z * math.sqrt(0.25 / n),
-           f"{zero:.3f} of the weights are zero; expected about half (|w| < 5 happens with "
-           "probability 1/2 under U(-10, 10))")
+    # Five statistics of 25,000 weights (the kept count, then four below), 1e-7 each.
+    (w,) = _my_init(student, (200, 100, 50), [seed], [seed])
     kept = w[w != 0]
-    m = kept.numel()
-    positive = (kept > 0).double().mean().item()
-    expect(abs(positive - 0.5) < z * math.sqrt(0.25 / m),
-           f"{positive:.3f} of the non-zero weights are positive; expected about half")
-    mean_abs = kept.abs().mean().item()
-    expect(abs(mean_abs - 7.5) < z * (5 / math.sqrt(12)) / math.sqrt(m),
-           f"the non-zero weights have mean absolute value {mean_abs:.3f}; expected 7.5 "
-           "(uniform on [5, 10])")
-    low = (kept.abs() < 7.5).double().mean().item()
-    expect(abs(low - 0.5) < z * math.sqrt(0.25 / m),
-           f"{low:.3f} of the non-zero weights have |w| < 7.5; expected half (uniform on [5, 10])")
+    stats.expect_count(int((kept > 0).sum()), kept.numel(), 0.5, what="my_init's non-zero weights",
+                       event="were positive")
+    stats.expect_mean(kept.abs(), 7.5, 5 / math.sqrt(12), what="|w| of my_init's non-zero weights",
+                      hint="the survivors are uniform on [5, 10]")
+    stats.expect_count(int((kept.abs() < 7.5).sum()), kept.numel(), 0.5,
+                       what="my_init's non-zero weights", event="had |w| < 7.5",
+                       hint="the survivors are uniform on [5, 10]")
 
 
 @exercise("my_init")
 def test_my_init_leaves_other_layers(student, seed):
-    _init_answer(student, seed + 1, (6, 5, 3))
+    _my_init(student, (6, 5, 3), [seed + 1], [seed + 1])
+
+
+@exercise("my_init")
+def test_my_init_random_generator(student, seed):
+    # Torch seed s twice (numpy and random seeded differently), then s + 1: the first two must
+    # agree and the third differ. Three kept counts at 1e-7; 150 independent draws coincide
+    # with probability 0.
+    w = _my_init(student, (10, 10, 5), [seed, seed, seed + 1], [seed + 7, seed + 8, seed + 7])
+    rule = ("draw with torch's global generator (nn.init.uniform_ or tensor.uniform_), without "
+            "reseeding it")
+    expect(bool((w[0] == w[1]).all()), "my_init gave different weights after the same "
+           f"torch.manual_seed (only numpy's and Python's seeds changed): {rule}")
+    expect(not bool((w[0] == w[2]).all()), "my_init gave the same weights after different "
+           f"torch.manual_seed values: {rule}")
 
 
 # --- TiedMLP -------------------------------------------------------------------------------------
@@ -707,27 +591,29 @@ TIED_NAMES = ["hidden.weight", "hidden.bias", "shared.weight", "shared.bias", "o
               "output.bias"]
 
 
-def _tied_answer(student, net, X, G=None):
-    step = {"args": [X]}
-    if G is not None:
-        step.update(wrt=[0], grad_output=G)
-    answer = student.module("TiedMLP", state_dict=_state(net), steps=[step])
-    return answer, _step(answer, "TiedMLP")
+def _tied(seed, X):
+    """The seeded reference, its output bias moved so that half the outputs for ``X`` are
+    negative: a ReLU on the output then changes values and gradients whatever the seed (it is
+    missed only if every output coincides, which continuous random inputs never give)."""
+    net = _seeded(seed, ref.TiedMLP)
+    with torch.no_grad():
+        out = net(X).reshape(-1).sort().values
+        net.output.bias -= out[len(out) // 2 - 1:len(out) // 2 + 1].mean()
+    return net
 
 
 @exercise("TiedMLP")
 def test_tied_mlp_example(student):
-    net = _fill(ref.TiedMLP())
-    X = torch.tensor([[1.0, 2.0, 3.0, 4.0], [-1.0, 0.5, 0.0, 2.0]])
-    _, got = _tied_answer(student, net, X)
-    expect_tensor(got["output"], net(X).detach(), what="TiedMLP()(X)",
-                  inputs="the worked example", atol=1e-6, rtol=1e-5)
+    _expect_module(student, "TiedMLP", _fill(ref.TiedMLP()),
+                   torch.tensor([[1.0, 2.0, 3.0, 4.0], [-1.0, 0.5, 0.0, 2.0]]),
+                   what="TiedMLP()(X)", inputs="the worked example", **F32)
 
 
 @exercise("TiedMLP")
 def test_tied_mlp_structure(student, gen, seed):
-    net = _seeded(seed, ref.TiedMLP)
-    answer, _ = _tied_answer(student, net, torch.randn(2, 4, generator=gen))
+    X = normal(gen, 6, 4, dtype=torch.float32)
+    answer = _expect_module(student, "TiedMLP", _tied(seed, X), X, what="TiedMLP()(X)",
+                            inputs=f"X of shape {shape_of(X)}", **F32)
     expect(answer["param_names"] == TIED_NAMES,
            f"TiedMLP's parameters are {answer['param_names']}; expected {TIED_NAMES}: exactly "
            "three layers, the shared one registered once")
@@ -737,65 +623,48 @@ def test_tied_mlp_structure(student, gen, seed):
 
 @exercise("TiedMLP")
 def test_tied_mlp_values(student, gen, seed):
-    net = _seeded(seed, ref.TiedMLP)
-    X = torch.randn(6, 4, generator=gen)
-    _, got = _tied_answer(student, net, X)
-    expect_tensor(got["output"], net(X).detach(), what="TiedMLP()(X)",
-                  inputs=f"X of shape {shape_of(X)}", atol=1e-6, rtol=1e-5,
-                  hint="hidden, relu, shared, relu, shared again, relu, output")
+    X = normal(gen, 6, 4, dtype=torch.float32)
+    _expect_module(student, "TiedMLP", _tied(seed, X), X, what="TiedMLP()(X)",
+                   inputs=f"X of shape {shape_of(X)}",
+                   hint="hidden, relu, shared, relu, shared again, relu, output (no relu after "
+                   "the output layer)", **F32)
 
 
 @exercise("TiedMLP", weight=2)
 def test_tied_mlp_gradients(student, gen, seed):
-    net = _seeded(seed, ref.TiedMLP)
-    X = torch.randn(5, 4, generator=gen)
-    G = torch.randn(5, 1, generator=gen)
-    _, got = _tied_answer(student, net, X, G)
-    _, X_grad, grads = _run_module(net, X, G)
-    _expect_grads(got, X_grad, grads, what="TiedMLP()(X)", inputs=f"X of shape {shape_of(X)}",
-                  atol=1e-6, rtol=1e-5, hint="the shared layer's gradient is the sum over both "
-                  "of its uses: call the same self.shared twice")
+    X = normal(gen, 6, 4, dtype=torch.float32)
+    _expect_module(student, "TiedMLP", _tied(seed, X), X, what="TiedMLP()(X)",
+                   inputs=f"X of shape {shape_of(X)}", G=normal(gen, 6, 1, dtype=torch.float32),
+                   hint="the shared layer's gradient is the sum over both of its uses: call the "
+                   "same self.shared twice", **F32)
 
 
 # --- CenteredLayer -------------------------------------------------------------------------------
 
 
-def _centered_answer(student, X, G=None):
-    step = {"args": [X]}
-    if G is not None:
-        step.update(wrt=[0], grad_output=G)
-    answer = student.module("CenteredLayer", steps=[step])
-    return answer, _step(answer, "CenteredLayer")
-
-
 @exercise("CenteredLayer")
 def test_centered_layer_example(student):
-    X = torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0])
-    _, got = _centered_answer(student, X)
-    expect_tensor(got["output"], ref.CenteredLayer()(X), what="CenteredLayer()(X)",
-                  inputs="the worked example")
+    _expect_module(student, "CenteredLayer", ref.CenteredLayer(),
+                   torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0]), what="CenteredLayer()(X)",
+                   inputs="the worked example")
 
 
 @exercise("CenteredLayer", weight=2)
 def test_centered_layer_values(student, gen):
-    X = torch.randn(4, 6, generator=gen, dtype=torch.float64) * 3 + 1
-    answer, got = _centered_answer(student, X)
+    X = normal(gen, 4, 6, scale=3) + 1
+    answer = _expect_module(student, "CenteredLayer", ref.CenteredLayer(), X,
+                            what="CenteredLayer()(X)", inputs=f"float64 X of shape {shape_of(X)}",
+                            hint="subtract the mean of all entries (X.mean() without a dim)")
     expect(answer["param_names"] == [], f"CenteredLayer has parameters {answer['param_names']}; "
            "it should have none")
-    expect_tensor(got["output"], ref.CenteredLayer()(X), what="CenteredLayer()(X)",
-                  inputs=f"float64 X of shape {shape_of(X)}",
-                  hint="subtract the mean of all entries (X.mean() without a dim)")
 
 
 @exercise("CenteredLayer")
 def test_centered_layer_gradient(student, gen):
-    X = torch.randn(3, 5, generator=gen, dtype=torch.float64)
-    G = torch.randn(3, 5, generator=gen, dtype=torch.float64)
-    _, got = _centered_answer(student, X, G)
-    Xr = X.clone().requires_grad_(True)
-    (expected,) = torch.autograd.grad(ref.CenteredLayer()(Xr), Xr, G)
-    _expect_grads(got, expected, {}, what="CenteredLayer()(X)", inputs=f"X of shape {shape_of(X)}",
-                  hint="return a new tensor X - X.mean(); do not subtract in place")
+    X = normal(gen, 3, 5)
+    _expect_module(student, "CenteredLayer", ref.CenteredLayer(), X, what="CenteredLayer()(X)",
+                   inputs=f"X of shape {shape_of(X)}", G=normal(gen, 3, 5),
+                   hint="return a new tensor X - X.mean(); do not subtract in place")
 
 
 def _centered_scenario(ns, X):
@@ -806,73 +675,54 @@ def _centered_scenario(ns, X):
 
 @exercise("CenteredLayer")
 def test_centered_layer_keeps_input(student, gen):
-    X = torch.randn(2, 3, 4, generator=gen, dtype=torch.float64)
+    X = normal(gen, 2, 3, 4)
     got = student.scenario(_centered_scenario, X, what="CenteredLayer()(X)")
-    expect(got["input_unchanged"], "CenteredLayer()(X) changed X; return a new tensor instead "
-           "of subtracting in place")
     expect_tensor(got["output"], X - X.mean(), what="CenteredLayer()(X)",
                   inputs=f"X of shape {shape_of(X)}")
+    expect(got["input_unchanged"], "CenteredLayer()(X) changed X; return a new tensor instead "
+           "of subtracting in place")
 
 
 # --- MyLinear ------------------------------------------------------------------------------------
 
 
-def _linear_answer(student, net, X, G=None):
-    step = {"args": [X]}
-    if G is not None:
-        step.update(wrt=[0], grad_output=G)
-    units = net.weight.shape
-    answer = student.module("MyLinear", init_args=tuple(units), state_dict=_state(net),
-                            steps=[step], what=f"MyLinear{tuple(units)}")
-    return _step(answer, "MyLinear")
-
-
-def _example_linear():
-    net = ref.MyLinear(5, 3)
-    with torch.no_grad():
-        net.weight.copy_(torch.linspace(-1, 1, 15).reshape(5, 3))
-        net.bias.copy_(torch.tensor([0.1, -0.2, 0.3]))
-    return net
+def _my_linear(student, net, X, G=None, inputs=None):
+    units = tuple(net.weight.shape)
+    _expect_module(student, "MyLinear", net, X, G=G, init_args=units, what=f"MyLinear{units}(X)",
+                   inputs=inputs or f"X of shape {shape_of(X)}",
+                   hint="relu(X @ weight + bias) with the parameters themselves (not .data); "
+                   "weight has shape (in_units, units)", **F32)
 
 
 @exercise("MyLinear")
 def test_my_linear_example(student):
-    net = _example_linear()
+    net = ref.MyLinear(5, 3)
+    with torch.no_grad():
+        net.weight.copy_(torch.linspace(-1, 1, 15).reshape(5, 3))
+        net.bias.copy_(torch.tensor([0.1, -0.2, 0.3]))
     X = torch.tensor([[1.0, 2.0, 3.0, 4.0, 5.0], [2.0, -1.0, 0.5, -3.0, -2.0]])
-    got = _linear_answer(student, net, X)
-    expect_tensor(got["output"], net(X).detach(), what="MyLinear(5, 3)(X)",
-                  inputs="the worked example", atol=1e-6, rtol=1e-5)
+    _my_linear(student, net, X, inputs="the worked example")
 
 
 @exercise("MyLinear", weight=2)
 def test_my_linear_values(student, gen, seed):
     for units in ((5, 3), (8, 2)):
-        net = _seeded(seed, lambda u=units: ref.MyLinear(*u))
-        X = torch.randn(6, units[0], generator=gen)
-        got = _linear_answer(student, net, X)
-        expect_tensor(got["output"], net(X).detach(), what=f"MyLinear{units}(X)",
-                      inputs=f"X of shape {shape_of(X)}", atol=1e-5, rtol=1e-5,
-                      hint="relu(X @ weight + bias); weight has shape (in_units, units)")
+        _my_linear(student, _seeded(seed, lambda u=units: ref.MyLinear(*u)),
+                   normal(gen, 6, units[0], dtype=torch.float32))
 
 
 @exercise("MyLinear", weight=2)
 def test_my_linear_gradients(student, gen, seed):
-    net = _seeded(seed, lambda: ref.MyLinear(6, 4))
-    X = torch.randn(5, 6, generator=gen)
-    G = torch.randn(5, 4, generator=gen)
-    got = _linear_answer(student, net, X, G)
-    _, X_grad, grads = _run_module(net, X, G)
-    _expect_grads(got, X_grad, grads, what="MyLinear(6, 4)(X)",
-                  inputs=f"X of shape {shape_of(X)}", atol=1e-5, rtol=1e-5,
-                  hint="use self.weight and self.bias themselves in forward, not .data")
+    _my_linear(student, _seeded(seed, lambda: ref.MyLinear(6, 4)),
+               normal(gen, 5, 6, dtype=torch.float32), G=normal(gen, 5, 4, dtype=torch.float32))
 
 
 # --- save_checkpoint and load_checkpoint ---------------------------------------------------------
 
 
 def _save_scenario(ns, fname, seed, batchnorm, extra, X):
-    """Train-mode pass (moves batch norm's running statistics), student's save, then the
-    grader reads the file back and restores a fresh net from it."""
+    """A train-mode pass (moves batch norm's running statistics), the student's save, then the
+    file read back and a fresh net restored from it."""
     nn = torch.nn
 
     def build(s):
@@ -886,7 +736,6 @@ def _save_scenario(ns, fname, seed, batchnorm, extra, X):
     net(X)
     if extra == "default":
         ns["save_checkpoint"](net, fname)
-        extra = None
     else:
         ns["save_checkpoint"](net, fname, extra)
     original = {k: v.detach().clone() for k, v in net.state_dict().items()}
@@ -900,7 +749,7 @@ def _save_scenario(ns, fname, seed, batchnorm, extra, X):
     if not isinstance(checkpoint, dict):
         result["load_error"] = f"the file holds a {type(checkpoint).__name__}, not a dict"
         return result
-    result["keys"] = list(checkpoint)
+    result["keys"] = sorted(str(k) for k in checkpoint)
     if "model" in checkpoint:
         fresh = build(seed + 1)
         try:
@@ -909,49 +758,44 @@ def _save_scenario(ns, fname, seed, batchnorm, extra, X):
             result["restored_output"] = fresh(X).detach()
         except Exception as exc:  # noqa: BLE001 - reported to the student
             result["restore_error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
-        result["model"] = {k: v for k, v in checkpoint["model"].items()}
-    if "extra" in checkpoint:
-        result["extra"] = checkpoint["extra"]
+        result["model"] = dict(checkpoint["model"])
+    result["extra"] = checkpoint.get("extra")
     return result
 
 
-def _save_answer(student, fname, seed, batchnorm, extra, X):
+def _save(student, fname, seed, batchnorm, extra, X):
     what = "save_checkpoint(net, path" + ("" if extra == "default" else ", extra") + ")"
     got = student.scenario(_save_scenario, fname, seed, batchnorm, extra, X, what=what)
     if "load_error" in got:
         fail(f"after {what}, torch.load(path, weights_only=True) fails: {got['load_error']}. "
              "Save a dict {'model': net.state_dict(), 'extra': extra}, not the module object")
-    expect(got["keys"] == ["model", "extra"],
-           f"the checkpoint file holds a dict with keys {got['keys']}; expected "
-           "['model', 'extra']")
+    expect(got["keys"] == ["extra", "model"], f"the checkpoint file holds a dict with keys "
+           f"{got['keys']}; expected the keys 'model' and 'extra'")
     if "restore_error" in got:
         fail(f"a fresh net could not load checkpoint['model']: {got['restore_error']}. Save "
              "net.state_dict(): every parameter and buffer, under its own name")
+    expect_tensor(got["restored_output"], got["expected_output"], atol=0, rtol=0,
+                  what="the eval-mode output of a net restored from the checkpoint",
+                  inputs="an MLP" + (" with BatchNorm1d after a training step" if batchnorm
+                                     else ""))
     return got
 
 
 @exercise("save_checkpoint")
 def test_save_checkpoint_example(student, seed):
-    X = torch.randn(5, 4, generator=torch.Generator().manual_seed(seed))
-    got = _save_answer(student, "example.ckpt", seed, False, "default", X)
-    expect_tensor(got["restored_output"], got["expected_output"],
-                  what="the output of a net restored from the checkpoint",
-                  inputs="an MLP saved with save_checkpoint(net, path)", atol=0, rtol=0)
+    got = _save(student, "example.ckpt", seed, False, "default",
+                torch.randn(5, 4, generator=torch.Generator().manual_seed(seed)))
     expect(got["extra"] is None, f"save_checkpoint(net, path) stored extra = {got['extra']!r}; "
            "the default is None")
 
 
 @exercise("save_checkpoint", weight=2)
 def test_save_checkpoint_buffers(student, gen, seed):
-    X = torch.randn(16, 4, generator=gen) * 2 + 1
-    got = _save_answer(student, "bn.ckpt", seed, True, None, X)
+    got = _save(student, "bn.ckpt", seed, True, None, normal(gen, 16, 4, dtype=torch.float32) + 1)
     for key, value in got["original"].items():
-        problem = _same(got["model"].get(key), value, f"checkpoint['model'][{key!r}]")
-        expect(problem is None, f"{problem}: save the full net.state_dict() (buffers such as "
-               "batch norm's running statistics included)")
-    expect_tensor(got["restored_output"], got["expected_output"],
-                  what="the eval-mode output of a net restored from the checkpoint",
-                  inputs="an MLP with BatchNorm1d after a training step", atol=0, rtol=0)
+        expect(same(got["model"].get(key), value), f"checkpoint['model'][{key!r}] differs from "
+               "net.state_dict(): save the full state dict (buffers such as batch norm's running "
+               "statistics included)")
 
 
 @exercise("save_checkpoint")
@@ -959,14 +803,13 @@ def test_save_checkpoint_extra(student, gen, seed):
     extra = {"epoch": 7, "lr": 0.05, "note": "warm start",
              "history": [torch.randn(3, generator=gen), torch.randn(2, 2, generator=gen)],
              "optimizer": {"step": torch.tensor(12), "momentum": (torch.zeros(4), 0.9)}}
-    X = torch.randn(3, 4, generator=gen)
-    got = _save_answer(student, "extra.ckpt", seed, False, extra, X)
-    problem = _same(got.get("extra"), extra, "checkpoint['extra']")
-    expect(problem is None, f"{problem}: store extra as given, under the key 'extra'")
+    got = _save(student, "extra.ckpt", seed, False, extra, normal(gen, 3, 4, dtype=torch.float32))
+    expect(same(got["extra"], extra), f"checkpoint['extra'] is {got['extra']!r:.300}; expected "
+           "extra exactly as given: store it under the key 'extra'")
 
 
 def _load_scenario(ns, fname, seed, batchnorm, extra, X, mismatch):
-    """The grader writes a checkpoint itself, then the student's load restores a fresh net."""
+    """A checkpoint written here, then the student's load restores a fresh net from it."""
     nn = torch.nn
 
     def build(s):
@@ -1002,34 +845,32 @@ def _load_scenario(ns, fname, seed, batchnorm, extra, X, mismatch):
     return result
 
 
-def _load_answer(student, fname, seed, batchnorm, extra, X, mismatch=False):
-    return student.scenario(_load_scenario, fname, seed, batchnorm, extra, X, mismatch,
-                            what="load_checkpoint(net, path)")
+def _load(student, fname, seed, batchnorm, extra, X, mismatch=False):
+    got = student.scenario(_load_scenario, fname, seed, batchnorm, extra, X, mismatch,
+                           what="load_checkpoint(net, path)")
+    expect_tensor(got["restored_output"], got["expected_output"], atol=0, rtol=0,
+                  what="the eval-mode output of the net after load_checkpoint(net, path)",
+                  inputs="an MLP" + (" with BatchNorm1d" if batchnorm else "") + " checkpoint",
+                  hint="net.load_state_dict(checkpoint['model'])")
+    expect(same(got["returned"], extra), f"load_checkpoint returned {got['returned']!r:.300}; "
+           "expected checkpoint['extra'] as stored")
+    return got
 
 
 @exercise("load_checkpoint")
 def test_load_checkpoint_example(student, seed):
-    X = torch.randn(5, 4, generator=torch.Generator().manual_seed(seed))
-    got = _load_answer(student, "example_load.ckpt", seed, False, {"epoch": 1}, X)
-    expect_tensor(got["restored_output"], got["expected_output"],
-                  what="the output of the net after load_checkpoint(net, path)",
-                  inputs="an MLP checkpoint", atol=0, rtol=0,
-                  hint="net.load_state_dict(checkpoint['model'])")
-    problem = _same(got["returned"], {"epoch": 1}, "load_checkpoint's return value")
-    expect(problem is None, f"{problem}: return checkpoint['extra']")
+    _load(student, "example_load.ckpt", seed, False, {"epoch": 1},
+          torch.randn(5, 4, generator=torch.Generator().manual_seed(seed)))
 
 
 @exercise("load_checkpoint", weight=2)
 def test_load_checkpoint_buffers(student, gen, seed):
-    X = torch.randn(16, 4, generator=gen) * 2 + 1
-    got = _load_answer(student, "bn_load.ckpt", seed, True, None, X)
+    got = _load(student, "bn_load.ckpt", seed, True, None,
+                normal(gen, 16, 4, dtype=torch.float32) + 1)
     for key, value in got["original"].items():
-        problem = _same(got["restored"].get(key), value, f"net.state_dict()[{key!r}] after loading")
-        expect(problem is None, f"{problem}: load the whole state dict (buffers such as batch "
+        expect(same(got["restored"].get(key), value), f"net.state_dict()[{key!r}] after loading "
+               "differs from the checkpoint: load the whole state dict (buffers such as batch "
                "norm's running statistics included) with net.load_state_dict")
-    expect_tensor(got["restored_output"], got["expected_output"],
-                  what="the eval-mode output of the restored net",
-                  inputs="an MLP with BatchNorm1d", atol=0, rtol=0)
     expect(got["same_objects"], "load_checkpoint replaced the net's parameter objects; restore "
            "them in place (net.load_state_dict), so optimizers that hold them keep working")
 
@@ -1038,16 +879,13 @@ def test_load_checkpoint_buffers(student, gen, seed):
 def test_load_checkpoint_extra(student, gen, seed):
     extra = {"epoch": 3, "losses": [torch.randn(4, generator=gen), 0.25],
              "state": {"t": torch.tensor(5), "pair": (torch.ones(2), "adam")}}
-    X = torch.randn(3, 4, generator=gen)
-    got = _load_answer(student, "extra_load.ckpt", seed, False, extra, X)
-    problem = _same(got["returned"], extra, "load_checkpoint's return value")
-    expect(problem is None, f"{problem}: return checkpoint['extra'] as stored")
+    _load(student, "extra_load.ckpt", seed, False, extra, normal(gen, 3, 4, dtype=torch.float32))
 
 
 @exercise("load_checkpoint")
 def test_load_checkpoint_strict(student, gen, seed):
-    X = torch.randn(3, 4, generator=gen)
-    got = _load_answer(student, "strict.ckpt", seed, False, None, X, mismatch=True)
+    got = _load(student, "strict.ckpt", seed, False, None, normal(gen, 3, 4, dtype=torch.float32),
+                mismatch=True)
     expect("raised" in got, "load_checkpoint accepted a checkpoint that lacks one of the net's "
            "parameters; load strictly (the default of load_state_dict) so that it raises")
 
@@ -1056,33 +894,35 @@ def test_load_checkpoint_strict(student, gen, seed):
 
 
 def _try_gpu_scenario(ns, count, indices):
-    """Pretend the machine has ``count`` GPUs and ask the student's try_gpu for each index."""
-    cuda = torch.cuda
-    saved = (cuda.device_count, cuda.is_available)
-    cuda.device_count = lambda: count
-    cuda.is_available = lambda: count > 0
+    """Pretend the machine has ``count`` GPUs: the code of torch.cuda.device_count and
+    is_available is swapped, so every name bound to them (``from torch.cuda import
+    device_count`` too) sees the fake; then ask the student's try_gpu for each index."""
+    fakes = {torch.cuda.device_count: lambda n=count: n,
+             torch.cuda.is_available: lambda n=count: n > 0}
+    saved = {fn: (fn.__code__, fn.__defaults__) for fn in fakes}
     try:
+        for fn, fake in fakes.items():
+            fn.__code__, fn.__defaults__ = fake.__code__, fake.__defaults__
         answers = []
         for i in indices:
             device = ns["try_gpu"]() if i is None else ns["try_gpu"](i)
-            if isinstance(device, torch.device):
-                answers.append(str(device))
-            else:
-                answers.append(f"a {type(device).__name__} ({str(device)[:40]}), not a "
-                               "torch.device")
+            answers.append(str(device) if isinstance(device, torch.device) else
+                           f"a {type(device).__name__} ({str(device)[:40]}), not a torch.device")
     finally:
-        cuda.device_count, cuda.is_available = saved
+        for fn, (code, defaults) in saved.items():
+            fn.__code__, fn.__defaults__ = code, defaults
     return answers
 
 
 def _try_gpu(student, count, indices):
     got = student.scenario(_try_gpu_scenario, count, indices,
                            what=f"try_gpu(i) on a machine with {count} GPUs")
-    expected = _try_gpu_scenario(REF, count, indices)
-    for i, g, e in zip(indices, got, expected):
+    for i, answer in zip(indices, got):
+        expected = f"cuda:{i or 0}" if count >= (i or 0) + 1 else "cpu"
         call = "try_gpu()" if i is None else f"try_gpu({i})"
-        expect(g == e, f"{call} on a machine with {count} GPU(s) returned {g}; expected "
-               f"torch.device('{e}') (GPU i exists when torch.cuda.device_count() >= i + 1)")
+        expect(answer == expected, f"{call} on a machine with {count} GPU(s) returned {answer}; "
+               f"expected torch.device('{expected}') (GPU i exists when "
+               "torch.cuda.device_count() >= i + 1)")
 
 
 @exercise("try_gpu")
@@ -1117,8 +957,7 @@ def _move_scenario(ns, device_name, as_object, X):
                 "expected (net, X): a module and a tensor"}
     moved = {"X_device": str(X2.device), "X_dtype": str(X2.dtype),
              "params": [(n, str(p.device)) for n, p in net2.named_parameters()],
-             "buffers": [(n, str(b.device)) for n, b in net2.named_buffers()],
-             "X_before": X.device.type}
+             "buffers": [(n, str(b.device)) for n, b in net2.named_buffers()]}
     if X2.device.type in ("cpu", "cuda"):
         moved["X_values"] = X2.detach().cpu()
     return moved
@@ -1145,20 +984,19 @@ def _move(student, device_name, as_object, X, label):
 
 @exercise("move_to")
 def test_move_to_cpu_string(student, gen):
-    _move(student, "cpu", False, torch.randn(3, 4, generator=gen, dtype=torch.float64),
-          "'cpu'")
+    _move(student, "cpu", False, normal(gen, 3, 4), "'cpu'")
 
 
 @exercise("move_to")
 def test_move_to_cpu_device(student, gen):
-    _move(student, "cpu", True, torch.randn(2, 4, generator=gen), "torch.device('cpu')")
+    _move(student, "cpu", True, normal(gen, 2, 4, dtype=torch.float32), "torch.device('cpu')")
 
 
 @exercise("move_to", weight=2)
 def test_move_to_other_device(student, gen):
     # The "meta" device stands in for a GPU on machines without one: tensors there have shapes
     # and dtypes but no data, so code that forgets to move something is caught on any machine.
-    _move(student, "meta", True, torch.randn(3, 4, generator=gen), "torch.device('meta')")
+    _move(student, "meta", True, normal(gen, 3, 4, dtype=torch.float32), "torch.device('meta')")
 
 
 def _cuda_available(ns):
@@ -1171,4 +1009,5 @@ def _cuda_available(ns):
 def test_move_to_cuda(student, gen):
     if not student.scenario(_cuda_available, what="torch.cuda.is_available()"):
         pytest.skip("the sandbox cannot reach the GPU")
-    _move(student, "cuda:0", True, torch.randn(3, 4, generator=gen), "torch.device('cuda:0')")
+    _move(student, "cuda:0", True, normal(gen, 3, 4, dtype=torch.float32),
+          "torch.device('cuda:0')")

@@ -7,17 +7,18 @@ def pairwise_sq_dists(X, Y):
     diff = X[None, :, :] - Y[:, None, :]
     return (diff ** 2).sum(dim=2)
 '''),
-        ("loops over all pairs in Python", '''
+        ("loops over the rows of X in Python", '''
 def pairwise_sq_dists(X, Y):
-    D = torch.zeros(X.shape[0], Y.shape[0], dtype=X.dtype)
-    for i in range(X.shape[0]):
-        for j in range(Y.shape[0]):
-            D[i, j] = ((X[i] - Y[j]) ** 2).sum()
-    return D
+    return torch.stack([((x - Y) ** 2).sum(dim=1) for x in X])
 '''),
         ("returns the distances, not the squared distances", '''
 def pairwise_sq_dists(X, Y):
     return ((X[:, None, :] - Y[None, :, :]) ** 2).sum(dim=2).sqrt()
+'''),
+        ("uses F.pairwise_distance", '''
+def pairwise_sq_dists(X, Y):
+    from torch.nn import functional as F
+    return F.pairwise_distance(X[:, None, :], Y[None, :, :], eps=0.0) ** 2
 '''),
     ],
     "preprocess_house_tiny": [
@@ -72,6 +73,13 @@ def matmul_via_sum(A, B):
 def matmul_via_sum(A, B):
     return (A[:, :, None] * B[None, :, :]).sum(dim=1).squeeze()
 '''),
+        ("loops over the inner dimension in Python", '''
+def matmul_via_sum(A, B):
+    C = torch.zeros(A.shape[0], B.shape[1], dtype=A.dtype)
+    for l in range(A.shape[1]):
+        C = C + A[:, l:l + 1] * B[l:l + 1, :]
+    return C
+'''),
     ],
     "numerical_lim": [
         ("takes a central difference instead of the book's forward difference", '''
@@ -109,6 +117,17 @@ def f(a):
         ("detaches a first, so autograd cannot follow", '''
 def f(a):
     b = a.detach() * 2
+    while b.norm() < 1000:
+        b = b * 2
+    if b.sum() > 0:
+        c = b
+    else:
+        c = 100 * b
+    return c
+'''),
+        ("forgets the initial doubling b = 2 * a", '''
+def f(a):
+    b = a
     while b.norm() < 1000:
         b = b * 2
     if b.sum() > 0:
@@ -159,6 +178,14 @@ def sample_categorical(probs, num_samples):
     u = torch.rand(num_samples, dtype=cdf.dtype)
     idx = torch.searchsorted(cdf, u, right=True).clamp(max=len(probs) - 1)
     return torch.bincount(idx, minlength=len(probs))
+'''),
+        ("draws the uniforms from numpy's generator", '''
+def sample_categorical(probs, num_samples):
+    import numpy as np
+    cdf = torch.cumsum(probs.double(), dim=0) / probs.double().sum()
+    u = torch.from_numpy(np.random.rand(num_samples))
+    idx = torch.searchsorted(cdf, u, right=True)
+    return idx.clamp(max=int(torch.nonzero(probs > 0).max())).to(torch.int64)
 '''),
     ],
 }

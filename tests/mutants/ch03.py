@@ -23,6 +23,14 @@ def synthetic_data(w, b, num_examples):
     y += torch.normal(0, 0.01, y.shape)
     return X, y.reshape((-1, 1))
 '''),
+        ("draws from a private generator instead of torch's global one", '''
+def synthetic_data(w, b, num_examples):
+    gen = torch.Generator().manual_seed(42)
+    X = torch.normal(0, 1, (num_examples, len(w)), generator=gen)
+    y = torch.matmul(X, w) + b
+    y += torch.normal(0, 0.01, y.shape, generator=gen)
+    return X, y.reshape((-1, 1))
+'''),
     ],
     "data_iter": [
         ("forgets to shuffle", '''
@@ -176,6 +184,17 @@ def evaluate_accuracy(net, data_iter):
         metric.add(accuracy(net(X), y), y.numel())
     return metric[0] / metric[1]
 '''),
+        ("returns a tensor instead of a Python float", '''
+def evaluate_accuracy(net, data_iter):
+    if isinstance(net, torch.nn.Module):
+        net.eval()
+    correct, total = torch.tensor(0.0), 0
+    with torch.no_grad():
+        for X, y in data_iter:
+            correct += accuracy(net(X), y)
+            total += y.numel()
+    return correct / total
+'''),
     ],
     "huber_loss": [
         ("swaps the two branches", '''
@@ -245,6 +264,26 @@ def train_epoch_ch3(net, train_iter, loss, updater):
         losses.append(l.mean().item())
         accs.append(accuracy(y_hat, y) / len(y))
     return sum(losses) / len(losses), sum(accs) / len(accs)
+'''),
+        ("accumulates in tensors and returns tensors", '''
+def train_epoch_ch3(net, train_iter, loss, updater):
+    if isinstance(net, torch.nn.Module):
+        net.train()
+    total_loss, correct, n = torch.tensor(0.0), torch.tensor(0.0), 0
+    for X, y in train_iter:
+        y_hat = net(X)
+        l = loss(y_hat, y)
+        if isinstance(updater, torch.optim.Optimizer):
+            updater.zero_grad()
+            l.mean().backward()
+            updater.step()
+        else:
+            l.sum().backward()
+            updater(X.shape[0])
+        total_loss += l.sum().detach()
+        correct += accuracy(y_hat, y)
+        n += y.numel()
+    return total_loss / n, correct / n
 '''),
     ],
     "read_idx": [

@@ -226,6 +226,28 @@ class DropoutMLP(nn.Module):
         H2 = torch.nn.functional.dropout(H2, self.dropout2, training=self.training)
         return self.lin3(H2)
 '''),
+        ("calls dropout_layer but discards its result", '''
+class DropoutMLP(nn.Module):
+    def __init__(self, num_inputs, num_outputs, num_hiddens1, num_hiddens2, dropout1=0.2,
+                 dropout2=0.5):
+        super().__init__()
+        self.num_inputs = num_inputs
+        self.dropout1 = dropout1
+        self.dropout2 = dropout2
+        self.lin1 = nn.Linear(num_inputs, num_hiddens1)
+        self.lin2 = nn.Linear(num_hiddens1, num_hiddens2)
+        self.lin3 = nn.Linear(num_hiddens2, num_outputs)
+        self.relu = nn.ReLU()
+
+    def forward(self, X):
+        H1 = self.relu(self.lin1(X.reshape((-1, self.num_inputs))))
+        if self.training:
+            dropout_layer(H1, self.dropout1)
+        H2 = self.relu(self.lin2(H1))
+        if self.training:
+            dropout_layer(H2, self.dropout2)
+        return self.lin3(H2)
+'''),
     ],
     "xavier_uniform_": [
         ("uses only fan_in in the bound", '''

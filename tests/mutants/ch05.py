@@ -37,6 +37,18 @@ class MySequential(nn.Module):
             X = block(X)
         return X
 '''),
+        ("iterates children(): a module given twice runs only once", '''
+class MySequential(nn.Module):
+    def __init__(self, *args):
+        super().__init__()
+        for idx, module in enumerate(args):
+            self.add_module(str(idx), module)
+
+    def forward(self, X):
+        for block in self.children():
+            X = block(X)
+        return X
+'''),
     ],
     "FixedHiddenMLP": [
         ("halves once with `if` instead of looping with `while`", '''
@@ -154,6 +166,10 @@ def count_parameters(net):
 def count_parameters(net):
     return sum(p.numel() for p in net.parameters())
 '''),
+        ("returns a tensor instead of a Python int", '''
+def count_parameters(net):
+    return torch.tensor([p.numel() for p in net.parameters() if p.requires_grad]).sum()
+'''),
     ],
     "param_shapes": [
         ("reads the state dict: buffers and second names of shared weights included", '''
@@ -191,6 +207,13 @@ def my_init(m):
     for p in m.parameters(recurse=False):
         nn.init.uniform_(p, -10, 10)
         p.data *= p.data.abs() >= 5
+'''),
+        ("reseeds the global generator: every layer gets the same draws", '''
+def my_init(m):
+    if type(m) is nn.Linear:
+        torch.manual_seed(42)
+        nn.init.uniform_(m.weight, -10, 10)
+        m.weight.data *= m.weight.data.abs() >= 5
 '''),
     ],
     "TiedMLP": [
@@ -237,6 +260,20 @@ class TiedMLP(nn.Module):
         X = F.relu(self.hidden(X))
         X = F.relu(self.shared(self.shared(X)))
         return self.output(X)
+'''),
+        ("applies a ReLU to the output layer too", '''
+class TiedMLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.Linear(4, 8)
+        self.shared = nn.Linear(8, 8)
+        self.output = nn.Linear(8, 1)
+
+    def forward(self, X):
+        X = F.relu(self.hidden(X))
+        X = F.relu(self.shared(X))
+        X = F.relu(self.shared(X))
+        return F.relu(self.output(X))
 '''),
     ],
     "CenteredLayer": [
