@@ -20,8 +20,10 @@ from course.train import (
     accuracy,
     cross_entropy_loss,
     evaluate_accuracy,
+    evaluate_accuracy_gpu,
     sgd,
     train_ch3,
+    train_ch6,
     train_epoch_ch3,
 )
 from course.utils import Accumulator, Timer, try_all_gpus, try_gpu
@@ -36,6 +38,7 @@ __all__ = [
     "cross_entropy_loss",
     "digits_images",
     "evaluate_accuracy",
+    "evaluate_accuracy_gpu",
     "get_fashion_mnist_labels",
     "house_tiny_csv",
     "load_array",
@@ -47,6 +50,7 @@ __all__ = [
     "show_images",
     "synthetic_regression",
     "train_ch3",
+    "train_ch6",
     "train_epoch_ch3",
     "try_all_gpus",
     "try_gpu",

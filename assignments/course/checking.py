@@ -28,13 +28,26 @@ def _shape(t: torch.Tensor) -> str:
     return "(" + ", ".join(str(s) for s in t.shape) + ("," if t.dim() == 1 else "") + ")"
 
 
+def _pair(got: object, expected: object) -> tuple[str, str]:
+    """Two numbers with as many significant digits as it takes to tell them apart (at least 6)."""
+    if isinstance(got, complex) or isinstance(expected, complex):
+        return str(got), str(expected)
+    for digits in range(6, 18):
+        texts = f"{got:.{digits}g}", f"{expected:.{digits}g}"
+        if texts[0] != texts[1]:
+            return texts
+    return repr(got), repr(expected)
+
+
 def compare(got: object, expected: torch.Tensor, *, what: str = "the result",
             atol: float | None = None, rtol: float | None = None, check_dtype: bool = True,
             inputs: str = "", hint: str = "") -> str | None:
     """Return the first difference between ``got`` and the tensor ``expected``, or ``None``.
 
     Order: type, dtype, shape, device, finite, values. ``inputs`` describes the inputs (e.g.
-    "X of shape (4, 5)") and ``hint`` is appended to a value mismatch to suggest a cause.
+    "X of shape (4, 5)") and ``hint`` is appended to a value mismatch to suggest a cause. Values
+    match within ``atol + rtol·|expected|`` (defaults by dtype) or when equal (NaN matches NaN);
+    a message prints numbers with as many digits as it takes to show their difference.
     """
     context = f" for {inputs}" if inputs else ""
     if not isinstance(got, torch.Tensor):
@@ -52,8 +65,9 @@ def compare(got: object, expected: torch.Tensor, *, what: str = "the result",
         bad = ~torch.isfinite(got) & torch.isfinite(exp)
         if bad.any():
             index = tuple(int(i) for i in bad.nonzero()[0])
-            return (f"{what} is not finite at index {index}{context}: got {got[index].item()}, "
-                    f"expected {exp[index].item():.6g}"
+            shown, wanted = _pair(got[index].item(), exp[index].item())
+            return (f"{what} is not finite at index {index}{context}: got {shown}, "
+                    f"expected {wanted}"
                     + (" (overflow: subtract the maximum before exp?)" if hint == "" else
                        f"; {hint}"))
     default = DEFAULT_TOLERANCE.get(got.dtype, (0.0, 0.0))
@@ -61,16 +75,20 @@ def compare(got: object, expected: torch.Tensor, *, what: str = "the result",
     rtol = default[1] if rtol is None else rtol
     if got.numel() == 0:
         return None
-    diff = (got.to(torch.float64) - exp.to(torch.float64)).abs()
-    limit = atol + rtol * exp.to(torch.float64).abs()
+    actual, wanted = got.to(torch.float64), exp.to(torch.float64)
+    diff = (actual - wanted).abs()
+    limit = atol + rtol * wanted.abs()
     excess = torch.nan_to_num(diff - limit, nan=float("inf"))
+    # Equal values match, infinities and NaNs included (inf - inf is NaN).
+    excess = torch.where((actual == wanted) | (actual.isnan() & wanted.isnan()), -1.0, excess)
     if (excess > 0).any():
         flat = int(torch.argmax(excess))
         index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), got.shape))
         count = int((excess > 0).sum())
         where = f" at index {index}" if index else ""
+        shown, wanted = _pair(got[index].item(), exp[index].item())
         message = (f"{what} is wrong{context}: {count} of {got.numel()} values differ; worst"
-                   f"{where}: got {got[index].item():.6g}, expected {exp[index].item():.6g} "
+                   f"{where}: got {shown}, expected {wanted} "
                    f"(tolerance {atol:g} + {rtol:g}·|expected|)")
         return message + (f". Hint: {hint}" if hint else "")
     return None

@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-DEMO_MARKER = "# Demonstration"
+from course.markers import DEMO_MARKER
 
 
 @dataclass

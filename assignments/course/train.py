@@ -1,6 +1,7 @@
-"""Training loops of chapter 3, written with library ops, for later chapters' demonstrations.
+"""Training loops of chapters 3 and 6, written with library ops, for later chapters'
+demonstrations.
 
-These are the library versions of ch03 exercises: while ch03 (or an earlier chapter) is graded
+These are the library versions of exercises: while their chapter (or an earlier one) is graded
 they raise ``course.gating.ToolboxLocked``; otherwise anyone may use them.
 """
 
@@ -97,3 +98,45 @@ def train_ch3(net, train_iter, test_iter, loss, num_epochs: int, updater,
 def cross_entropy_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Per-example cross-entropy of logits ``y_hat`` and labels ``y`` (``F.cross_entropy``)."""
     return nn.functional.cross_entropy(y_hat, y, reduction="none")
+
+
+@exercise_of("ch06")
+def evaluate_accuracy_gpu(net, data_iter, device=None) -> float:
+    """The fraction of correct predictions, computed on ``device`` (default: the model's)."""
+    return evaluate_accuracy(net, data_iter, device)
+
+
+@exercise_of("ch06")
+def train_ch6(net, train_iter, test_iter, num_epochs: int, lr: float, device,
+              animate: bool = True) -> tuple[float, float, float]:
+    """Chapter 6's loop: Xavier-initialise the weights of every ``nn.Linear``/``nn.Conv2d``,
+    move ``net`` to ``device``, train with SGD and the mean cross-entropy, plotting when
+    ``animate``. Returns the last epoch's ``(train_loss, train_acc, test_acc)``."""
+    for module in net.modules():
+        if type(module) in (nn.Linear, nn.Conv2d):
+            nn.init.xavier_uniform_(module.weight)
+    net.to(device)
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+    animator = None
+    if animate:
+        from course.plot import Animator
+
+        animator = Animator(xlabel="epoch", xlim=[1, max(2, num_epochs)],
+                            legend=["train loss", "train acc", "test acc"])
+    train_loss = train_acc = test_acc = float("nan")
+    for epoch in range(num_epochs):
+        net.train()
+        metric = Accumulator(3)
+        for X, y in train_iter:
+            X, y = X.to(device), y.to(device)
+            y_hat = net(X)
+            loss = nn.functional.cross_entropy(y_hat, y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            metric.add(loss.item() * X.shape[0], accuracy(y_hat, y), X.shape[0])
+        train_loss, train_acc = metric[0] / metric[2], metric[1] / metric[2]
+        test_acc = evaluate_accuracy(net, test_iter, device)
+        if animator is not None:
+            animator.add(epoch + 1, (train_loss, train_acc, test_acc))
+    return train_loss, train_acc, test_acc
