@@ -31,10 +31,14 @@ class Exercise:
     """What the grader knows about one exercise besides its checks.
 
     ``forbid``: library ops the exercise reimplements. A bare name (``"softmax"``) is a torch
-    function or Tensor method caught at run time by ``__name__``; a dotted name
-    (``"torch.optim.Optimizer"``, ``"torch.nn.LSTM"``) is a class or function patched to record its
-    use. ``scan`` lists attribute names flagged in the exercise's source (default: the last
-    component of each ``forbid`` entry). ``seconds`` is the wall-clock budget of each call.
+    function or Tensor method, caught at run time by its name and by the ATen operators its
+    functionality ends in (``grader/engine/child/operators.py``: aliases, ``torch.ops``,
+    ``torch._C`` and fused kernels included); a dotted name (``"torch.optim.Optimizer"``,
+    ``"torch.nn.LSTM"``) is a class or function patched to record its use, whose code and
+    operators are watched too. ``"numpy"`` forbids numpy. ``scan`` lists attribute names flagged
+    in the exercise's source (default: the last component of each ``forbid`` entry); with any
+    ``forbid`` entry the scan also reports constructs a from-scratch answer never needs
+    (``grader/engine/scan.py``). ``seconds`` is the budget of each call (the sandbox's CPU time).
     """
 
     points: float
@@ -150,8 +154,13 @@ class Student:
         ``vjp={"wrt": [i, ...], "grad_output": G}`` also returns ``grads`` of the result with
         respect to those positional arguments. ``return_args`` returns ``args`` and ``arg_grads``
         after the call (for in-place updates). ``seed`` seeds torch, random and numpy first.
-        ``count_ops`` also returns ``ops``: ``{"total": n, "by_op": {aten_name: n}}``, the ATen
-        operations the student's code ran during the call (to judge vectorization by counting).
+        ``count_ops`` also returns ``ops``: ``{"total": n, "by_op": {"aten::mul": n, ...}}``, the
+        ATen operators that reached the dispatcher while the student's code ran (composite ops
+        counted as the operators they decompose into, plus a constant few for copying the result
+        out; grader-supplied trusted objects and argument set-up not counted). A Python loop over
+        rows makes the count grow with the number of rows, a vectorized version does not:
+        compare the counts of two input sizes to judge vectorization. The sandbox cross-checks
+        the count against the profiler; interference zeroes the exercise.
         """
         request = {"op": "call", "name": name, "args": list(args), "kwargs": kwargs or {},
                    "return_args": return_args, "seed": seed, "count_ops": count_ops}
@@ -389,7 +398,7 @@ def build_report(grading: Grading) -> dict:
         graded = not grading.selected or name in grading.selected
         violations = list(grading.violations.get(name, []))
         if graded and spec.forbid:
-            violations += scan(cells, name, spec.scan_names())
+            violations += scan(cells, name, spec.scan_names(), exercises=grading.exercises)
         entry = exercise_entry(name, spec.points, results, violations, graded)
         skipped = [{"name": test, "reason": why} for ex, test, why in grading.skipped if ex == name]
         if skipped:

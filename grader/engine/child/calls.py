@@ -1,11 +1,15 @@
 """The requests that run student code: ``call`` a function, build and drive a ``module``, run a
-grader-written ``scenario``; each answer carries the from-scratch violations seen."""
+grader-written ``scenario``; each answer carries the from-scratch violations seen (``Forbid``),
+and a ``call`` with ``count_ops`` the ATen operators its student code ran."""
 
 from __future__ import annotations
 
+import sys
+
 import torch
 
-from .fromscratch import Forbid, trusted
+from . import objects as grader_objects
+from .fromscratch import Forbid, code_objects, register_grader_code, trusted
 from .loading import NS, lookup
 from .values import (
     BatchIterable,
@@ -18,29 +22,34 @@ from .values import (
 )
 
 
-def _run(request: dict, body):
-    forbid = Forbid(list(request.get("forbid", [])))
+def _run(request: dict, body, grader_code: frozenset = frozenset()):
+    count_ops = bool(request.get("count_ops"))
+    watch = Forbid(list(request.get("forbid", [])), count_ops, grader_code)
     seed_all(request.get("seed"))
     try:
-        with forbid:
+        with watch:
             answer = body()
         answer["ok"] = True
     except BaseException as exc:  # noqa: BLE001
         answer = {"ok": False, "error": describe_exception(exc)}
-    answer["violations"] = forbid.mode.seen
+    answer["violations"] = watch.violations()
+    if count_ops:
+        answer["ops"] = watch.ops()
     return answer
+
 
 def op_call(request: dict) -> dict:
     objects: dict = {}
 
     def body():
         fn = lookup(request["name"])
-        args = import_value(request.get("args", []), NS, objects)
-        kwargs = import_value(request.get("kwargs", {}), NS, objects)
         vjp = request.get("vjp")
-        if vjp:
-            for i in vjp["wrt"]:
-                args[i] = args[i].detach().clone().requires_grad_(True)
+        with trusted():
+            args = import_value(request.get("args", []), NS, objects)
+            kwargs = import_value(request.get("kwargs", {}), NS, objects)
+            if vjp:
+                for i in vjp["wrt"]:
+                    args[i] = args[i].detach().clone().requires_grad_(True)
         result = fn(*args, **kwargs)
         answer = {"result": export(result)}
         if vjp:
@@ -71,8 +80,10 @@ def op_module(request: dict) -> dict:
 
     def body():
         cls = lookup(request["name"])
-        module = cls(*import_value(request.get("init_args", []), NS, objects),
-                     **import_value(request.get("init_kwargs", {}), NS, objects))
+        with trusted():
+            init_args = import_value(request.get("init_args", []), NS, objects)
+            init_kwargs = import_value(request.get("init_kwargs", {}), NS, objects)
+        module = cls(*init_args, **init_kwargs)
         answer = {"type": export(module) if not isinstance(module, torch.nn.Module) else None,
                   "param_names": [n for n, _ in module.named_parameters()]
                   if isinstance(module, torch.nn.Module) else None}
@@ -86,10 +97,11 @@ def op_module(request: dict) -> dict:
         steps = []
         for step in request.get("steps", []):
             seed_all(step.get("seed"))
-            args = import_value(step.get("args", []), NS, objects)
             wrt = step.get("wrt", [])
-            for i in wrt:
-                args[i] = args[i].detach().clone().requires_grad_(True)
+            with trusted():
+                args = import_value(step.get("args", []), NS, objects)
+                for i in wrt:
+                    args[i] = args[i].detach().clone().requires_grad_(True)
             method = getattr(module, step.get("method", "__call__"))
             out = method(*args)
             record = {"output": export(out)}
@@ -115,15 +127,23 @@ def op_module(request: dict) -> dict:
 
 def op_scenario(request: dict) -> dict:
     objects: dict = {}
+    code = compile(request["source"], "<grader scenario>", "exec")
 
     def body():
         scope = {"torch": torch, "trusted": trusted, "export": export,
-                 "BatchIterable": BatchIterable, "TrustedModule": TrustedModule, "lookup": lookup}
-        exec(compile(request["source"], "<grader scenario>", "exec"), scope)  # noqa: S102
-        args = import_value(request.get("args", []), NS, objects)
+                 "BatchIterable": BatchIterable, "TrustedModule": TrustedModule, "lookup": lookup,
+                 "objects": grader_objects}
+        exec(code, scope)  # noqa: S102 - the grader's own scenario
+        with trusted():
+            args = import_value(request.get("args", []), NS, objects)
         return {"result": export(scope["scenario"](NS, *args))}
 
-    return _run(request, body)
+    return _run(request, body, code_objects(code))
 
 
 OPS = {"call": op_call, "module": op_module, "scenario": op_scenario}
+
+# Imported in the fork server before any student code: the sandbox package's own code (these
+# modules, and their siblings already imported) is the grader code that may enter ``trusted()``.
+register_grader_code(*[module for name, module in list(sys.modules.items())
+                   if name == __package__ or name.startswith(f"{__package__}.")])
