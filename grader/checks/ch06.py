@@ -11,6 +11,7 @@ from torch import nn
 import solutions.ch06 as ref
 from grader.engine import stats
 from grader.engine import strategies as st
+from grader.engine.child import objects
 from grader.engine.compare import expect, expect_tensor, expect_vjp, fail, sequence
 from grader.engine.patterns import (
     call_with,
@@ -56,11 +57,6 @@ F32 = torch.float32
 # below 2 * stats.DEFAULT_ALPHA < 1e-6.
 
 
-def _reference_corr2d(X, K):
-    """The cross-correlation through the library, in the inputs' dtype (the grader's side)."""
-    return F.conv2d(X[None, None], K[None, None])[0, 0]
-
-
 # --- corr2d and Conv2D ------------------------------------------------------------------------
 
 
@@ -77,13 +73,13 @@ def test_corr2d_values(student, gen):
     # The book fills a torch.zeros tensor of the default dtype, so inputs are float32 here.
     for n_h, n_w, k_h, k_w in [(6, 8, 2, 3), (5, 5, 5, 1), (7, 4, 1, 4)]:
         X, K = st.normal(gen, n_h, n_w, dtype=F32), st.normal(gen, k_h, k_w, dtype=F32)
-        expect_values(student, "corr2d", _reference_corr2d, X, K, what="corr2d(X, K)")
+        expect_values(student, "corr2d", objects.cross_correlation_2d, X, K, what="corr2d(X, K)")
 
 
 @exercise("corr2d")
 def test_corr2d_gradient(student, gen):
     X, K = st.normal(gen, 5, 6, dtype=F32), st.normal(gen, 2, 3, dtype=F32)
-    expect_gradient(student, "corr2d", _reference_corr2d, X, K, wrt=[0, 1], gen=gen,
+    expect_gradient(student, "corr2d", objects.cross_correlation_2d, X, K, wrt=[0, 1], gen=gen,
                     what="corr2d(X, K)",
                     hint="fill the output by assigning Y[i, j] = (window * K).sum() (keep the "
                          "graph: no .item(), .detach() or float())")
@@ -130,7 +126,7 @@ def test_conv2d_layer_forward_and_gradients(student, gen):
     weight = state["weight"].clone().requires_grad_(True)
     bias = state["bias"].clone().requires_grad_(True)
     leaf = X.clone().requires_grad_(True)
-    out = _reference_corr2d(leaf, weight) + bias
+    out = objects.cross_correlation_2d(leaf, weight) + bias
     out.backward(G)
     expect_tensor(got["output"], out.detach(), what="Conv2D((1, 2))(X)",
                   inputs="X of shape (6, 8)", hint="return corr2d(x, self.weight) + self.bias")
@@ -186,10 +182,6 @@ def test_conv_output_shape_random_configurations(student, gen):
 # --- channels ---------------------------------------------------------------------------------
 
 
-def _multi_in(X, K):
-    return F.conv2d(X[None], K[None])[0, 0]
-
-
 def _multi_in_out(X, K):
     return F.conv2d(X[None], K)[0]
 
@@ -215,10 +207,12 @@ def test_corr2d_multi_in_values_and_gradient(student, gen):
                         swaps={"corr2d": function("cross_correlation_2d")},
                         vjp={"wrt": [0, 1], "grad_output": G}, what="corr2d_multi_in(X, K)")
         inputs = f"X of shape {tuple(X.shape)}, K of shape {tuple(K.shape)}"
-        expect_tensor(got["result"], _multi_in(X, K), what="corr2d_multi_in(X, K)",
+        expect_tensor(got["result"], objects.cross_correlation_2d_multi_in(X, K),
+                      what="corr2d_multi_in(X, K)",
                       inputs=inputs, check_dtype=False,
                       hint="add up corr2d of each input channel with its own kernel slice")
-        expect_vjp(got, _multi_in, (X, K), [0, 1], G, what="corr2d_multi_in(X, K)",
+        expect_vjp(got, objects.cross_correlation_2d_multi_in, (X, K), [0, 1], G,
+                   what="corr2d_multi_in(X, K)",
                    names=["X", "K"], inputs=inputs)
 
 
