@@ -161,25 +161,41 @@ def write_json(report: dict, path: Path) -> None:
     path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def _points(x: float) -> str:
+    """A score as people read it: at most two decimals (``9.67``, ``4``)."""
+    return f"{round(float(x), 2):g}"
+
+
 def format_table(report: dict) -> str:
-    """A plain-text table of exercises, scores and the first failure of each."""
+    """A plain-text table of the graded exercises, their scores and the first failure of each.
+
+    Scores print with at most two decimals; when ``--exercise`` chose some exercises, only those
+    are listed and the title's total is theirs.
+    """
     from rich.console import Console
     from rich.table import Table
 
-    title = f"{report['assignment']}: {report['score']:g} / {report['max_score']:g}"
+    graded = [ex for ex in report["exercises"] if ex.get("graded", True)]
+    title = f"{report['assignment']}: "
+    if len(graded) < len(report["exercises"]):
+        title += (f"{_points(sum(ex['score'] for ex in graded))} / "
+                  f"{_points(sum(ex['max_score'] for ex in graded))} "
+                  f"({len(graded)} of {len(report['exercises'])} exercises graded)")
+    else:
+        title += f"{_points(report['score'])} / {_points(report['max_score'])}"
     if report.get("student"):
         title = f"{report['student']} — {title}"
-    table = Table(title=title, show_lines=False)
+    table = Table(show_lines=False)
     table.add_column("exercise")
     table.add_column("score", justify="right")
     table.add_column("first problem", overflow="fold")
-    for ex in report["exercises"]:
+    for ex in graded:
         failed = [t for t in ex["tests"] if not t["passed"]]
-        table.add_row(ex["name"], f"{ex['score']:g}/{ex['max_score']:g}",
+        table.add_row(ex["name"], f"{_points(ex['score'])}/{_points(ex['max_score'])}",
                       failed[0]["message"] if failed else "")
     console = Console(width=120, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
     console.print(table)
-    lines = [console.export_text()]
+    lines = [title, console.export_text()]
     if report.get("error"):
         lines.append(f"Submission error: {report['error']}")
     for err in report.get("load_errors", []):

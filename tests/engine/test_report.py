@@ -129,6 +129,18 @@ def test_writers(tmp_path):
                     ["carol", "2.0", "4.0", "5", "", "2.0"]]
 
 
+def test_table_lists_only_the_chosen_exercises_with_rounded_scores():
+    entries = [exercise_entry("softmax", 3, [result("a", True), result("b", True),
+                                             result("c", False, message="off")], []),
+               exercise_entry("relu", 5, [result("a", True)], [], graded=False),
+               exercise_entry("mlp", 7, [result("a", True)], [])]
+    table = format_table(assemble("ch03", entries, 5))
+    assert "ch03: 9 / 10 (2 of 3 exercises graded)" in table
+    assert "2/3" in table and "relu" not in table and "2.0000" not in table
+    entries = [exercise_entry("softmax", 29, [result("a", True)] * 2 + [result("b", False)], [])]
+    assert "ch03: 19.33 / 29" in format_table(assemble("ch03", entries, 5))
+
+
 @pytest.mark.parametrize("points", [0, 2.5])
 def test_points_are_kept_as_given(points):
     entry = exercise_entry("relu", points, [result("a", True)], [])
