@@ -12,10 +12,15 @@ from tests.conftest import source_notebook
 
 
 @pytest.mark.parametrize("chapter", chapter_ids())
-def test_solution_notebook_runs_in_a_kernel(chapter, tmp_path):
+def test_solution_notebook_runs_in_a_kernel(chapter, tmp_path, monkeypatch):
     nb = nbformat.read(source_notebook(chapter), as_version=4)
+    work, data = tmp_path / "work", tmp_path / "data"
+    work.mkdir()
+    monkeypatch.setenv("D2L_COURSE_DATA", str(data))  # generated corpora, not the user's home
     NotebookClient(nb, timeout=300, kernel_name="python3", shutdown_kernel="immediate",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+                   resources={"metadata": {"path": str(work)}}).execute()
+    # Worked examples write their files to temporary folders, never beside the notebook.
+    assert not list(work.iterdir()), sorted(p.name for p in work.iterdir())
     text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
                      for o in c.outputs if o.get("output_type") == "stream")
     examples = [c for c in nb.cells if c.cell_type == "code" and "check(" in c.source]

@@ -141,3 +141,87 @@ def house_tiny_csv(path: str | os.PathLike = "house_tiny.csv") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(HOUSE_TINY, encoding="utf-8")
     return path
+
+
+# --- rule-based English-French pairs for the translation chapters ---------------------------------
+
+_PERSONS = (  # English subject, French subject, English "be", conjugation column, feminine
+    ("i", "je", "am", 0, False), ("you", "tu", "are", 1, False), ("he", "il", "is", 2, False),
+    ("she", "elle", "is", 2, True), ("we", "nous", "are", 3, False),
+    ("they", "ils", "are", 4, False))
+_ETRE = ("suis", "es", "est", "sommes", "sont")
+_ADJECTIVES = {  # English: French masculine, feminine, masculine plural
+    "cold": ("froid", "froide", "froids"), "tired": ("fatigué", "fatiguée", "fatigués"),
+    "happy": ("heureux", "heureuse", "heureux"), "sad": ("triste", "triste", "tristes"),
+    "ready": ("prêt", "prête", "prêts"), "calm": ("calme", "calme", "calmes"),
+    "busy": ("occupé", "occupée", "occupés"), "sick": ("malade", "malade", "malades"),
+    "small": ("petit", "petite", "petits"), "tall": ("grand", "grande", "grands"),
+}
+_VERBS = {  # English infinitive: English third person singular, French present tense
+    "see": ("sees", ("vois", "vois", "voit", "voyons", "voient")),
+    "like": ("likes", ("aime", "aimes", "aime", "aimons", "aiment")),
+    "want": ("wants", ("veux", "veux", "veut", "voulons", "veulent")),
+    "have": ("has", ("ai", "as", "a", "avons", "ont")),
+    "eat": ("eats", ("mange", "manges", "mange", "mangeons", "mangent")),
+}
+_OBJECTS = {"the cat": "le chat", "the dog": "le chien", "the car": "la voiture",
+            "the book": "le livre", "the apple": "la pomme", "the house": "la maison",
+            "a cat": "un chat", "a book": "un livre"}
+_VOWELS = tuple("aeiouyéh")
+
+
+def _elide(words: list[str]) -> str:
+    """French elision: ``je``/``ne`` before a vowel become ``j'``/``n'`` joined to the word."""
+    out: list[str] = []
+    for word in words:
+        if out and out[-1] in ("je", "ne") and word.startswith(_VOWELS):
+            out[-1] = out[-1][0] + "'" + word
+        else:
+            out.append(word)
+    return " ".join(out)
+
+
+def _sentence(words: str, end: str, french: bool) -> str:
+    """Capitalised, with the book's file's punctuation: French puts a narrow no-break space
+    before ``!`` and ``?``."""
+    text = words[0].upper() + words[1:]
+    if french and end in "!?":
+        return text + "\u202f" + end
+    return text + end
+
+
+def translation_pairs(seed: int = 0) -> list[tuple[str, str]]:
+    """Every English-French sentence pair of a small rule-based grammar, shuffled by ``seed``.
+
+    Sentences have a subject (six persons), a form of *to be* with an adjective that agrees in
+    gender and number (``She is tired.`` / ``Elle est fatiguée.``) or one of five verbs with an
+    object (``We see the cat.`` / ``Nous voyons le chat.``), each also negated (``ne ... pas``,
+    with French elision), and end in ``.`` or, for exclamations, ``!``. Written as in the book's
+    ``fra.txt`` (capitalised, punctuation attached to the word, a narrow no-break space before
+    French ``!``). About 600 pairs, learnable by a small seq2seq model in a minute.
+    """
+    pairs = []
+    for eng_subj, fra_subj, be, column, feminine in _PERSONS:
+        plural = column >= 3
+        for negated in (False, True):
+            for adjective, forms in _ADJECTIVES.items():
+                fra_adj = forms[2] if plural else forms[1] if feminine else forms[0]
+                eng = f"{eng_subj} {be} {'not ' if negated else ''}{adjective}"
+                fra = [fra_subj] + (["ne", _ETRE[column], "pas"] if negated else [_ETRE[column]])
+                end = "!" if adjective in ("happy", "ready") and not negated else "."
+                pairs.append((_sentence(eng, end, False), _sentence(_elide(fra + [fra_adj]), end,
+                                                                     True)))
+            for verb, (third, french) in _VERBS.items():
+                for obj, fra_obj in _OBJECTS.items():
+                    if column == 2:
+                        eng_verb = f"does not {verb}" if negated else third
+                    else:
+                        eng_verb = f"do not {verb}" if negated else verb
+                    fra = [fra_subj] + (["ne", french[column], "pas"] if negated
+                                        else [french[column]])
+                    if negated and fra_obj.startswith(("un ", "une ")):
+                        fra_obj = "de " + fra_obj.split(" ", 1)[1]
+                    pairs.append((_sentence(f"{eng_subj} {eng_verb} {obj}", ".", False),
+                                  _sentence(_elide(fra + fra_obj.split(" ")), ".", True)))
+    order = torch.randperm(len(pairs), generator=torch.Generator().manual_seed(seed))
+    return [pairs[i] for i in order.tolist()]
