@@ -10,7 +10,9 @@ sources gives identical bytes and ``check`` can tell when a committed file is st
 
 from __future__ import annotations
 
+import copy
 import filecmp
+import hashlib
 import importlib
 import inspect
 import os
@@ -77,6 +79,34 @@ class BuildError(Exception):
     """The sources disagree (an exercise without a solution, a checks table out of order, …)."""
 
 
+FINGERPRINT = "d2l_course_build"  # notebook metadata key: the digest of what the build wrote
+
+
+def fingerprint(nb: nbformat.NotebookNode) -> str:
+    """The digest of a built source notebook's content, its own fingerprint left out."""
+    bare = copy.deepcopy(nb)
+    bare.metadata.pop(FINGERPRINT, None)
+    return hashlib.sha256(nbformat.writes(bare).encode()).hexdigest()[:16]
+
+
+def edited_by_hand(path: Path) -> bool:
+    """Whether the source notebook at ``path`` changed since the build wrote it (formgrader's
+    Edit button, a hand edit). Notebooks without a fingerprint count as built."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # unreadable: an edit gone wrong
+        return True
+    recorded = nb.metadata.get(FINGERPRINT, {}).get("fingerprint")
+    return recorded is not None and recorded != fingerprint(nb)
+
+
+def _edited_message(chapter: str) -> str:
+    return (f"course/source/{chapter}/{chapter}.ipynb was edited by hand since it was built; a "
+            f"chapter is edited in course/chapters/{chapter}.md (prose, markers, worked examples) "
+            f"and solutions/{chapter}.py (the code): carry the edit over, then rebuild with "
+            "--force to replace the notebook")
+
+
 def chapter_ids() -> list[str]:
     """The course's chapters, in order (one home: ``grader.course.chapters``)."""
     from grader.course import chapters
@@ -137,6 +167,8 @@ def build_source(chapter: str) -> nbformat.NotebookNode:
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
     }
+    nb.metadata[FINGERPRINT] = {"fingerprint": fingerprint(nb),
+                                "edit": f"course/chapters/{chapter}.md"}
     return nb
 
 
@@ -165,13 +197,21 @@ def _write_toolbox(out: Path) -> None:
 
 
 def build(chapters: list[str] | None = None, course_root: Path = COURSE,
-          release: Path = ASSIGNMENTS) -> list[Path]:
+          release: Path = ASSIGNMENTS, force: bool = False) -> list[Path]:
     """Write the source notebooks under ``course_root/source`` and the release under ``release``.
 
     The release is produced by ``nbgrader generate_assignment`` with a throwaway gradebook, so
-    building never touches the instructor's gradebook. Returns the files written.
+    building never touches the instructor's gradebook. A source notebook edited by hand since
+    it was built is not overwritten (``BuildError`` names where the chapter is edited) unless
+    ``force``. Returns the files written.
     """
     chapters = chapters or chapter_ids()
+    if not force:
+        edited = [c for c in chapters
+                  if (course_root / "source" / c / f"{c}.ipynb").is_file()
+                  and edited_by_hand(course_root / "source" / c / f"{c}.ipynb")]
+        if edited:
+            raise BuildError("; ".join(_edited_message(c) for c in edited))
     written = []
     with tempfile.TemporaryDirectory(prefix="d2l-build-") as tmp:
         for chapter in chapters:
@@ -214,5 +254,7 @@ def stale_files() -> list[str]:
                 elif rel not in fresh:
                     problems.append(f"not built from the sources: {committed_root.name}/{rel}")
                 elif not filecmp.cmp(a, b, shallow=False):
-                    problems.append(f"stale: {committed_root.name}/{rel}")
+                    edited = committed_root.name == "source" and edited_by_hand(b)
+                    problems.append(f"edited by hand: {_edited_message(rel.parts[0])}" if edited
+                                    else f"stale: {committed_root.name}/{rel}")
         return problems

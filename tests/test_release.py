@@ -40,6 +40,30 @@ def test_audit_catches_a_leak(tmp_path):
     assert any(".pyc" in p for p in problems)
 
 
+def test_build_keeps_a_hand_edited_source_unless_forced(tmp_path):
+    import shutil
+
+    from grader.release import COURSE, BuildError, build, edited_by_hand
+
+    course_root, release = tmp_path / "course", tmp_path / "assignments"
+    course_root.mkdir()
+    shutil.copyfile(COURSE / "nbgrader_config.py", course_root / "nbgrader_config.py")
+    chapter = chapter_ids()[0]
+    build([chapter], course_root=course_root, release=release)
+    source = course_root / "source" / chapter / f"{chapter}.ipynb"
+    assert not edited_by_hand(source)
+    build([chapter], course_root=course_root, release=release)  # an unchanged source rebuilds
+    nb = nbformat.read(source, as_version=4)
+    nb.cells[0].source += "\nA sentence typed in formgrader."
+    nbformat.write(nb, source)
+    assert edited_by_hand(source)
+    with pytest.raises(BuildError, match=f"course/chapters/{chapter}.md"):
+        build([chapter], course_root=course_root, release=release)
+    assert "formgrader" in source.read_text()
+    build([chapter], course_root=course_root, release=release, force=True)
+    assert "formgrader" not in source.read_text() and not edited_by_hand(source)
+
+
 @pytest.mark.parametrize("chapter", chapter_ids())
 def test_source_build_is_deterministic_and_matches_the_checks(chapter):
     a, b = build_source(chapter), build_source(chapter)
