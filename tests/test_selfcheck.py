@@ -34,3 +34,16 @@ def test_command_exit_codes(tmp_path):
     empty = subprocess.run([*run, str(Path(ROOT, "assignments", "ch04", "ch04.ipynb"))],
                            capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert empty.returncode == 1 and "0 of 11" in empty.stdout
+
+
+def test_an_endless_loop_is_stopped_and_the_rest_summarised(tmp_path):
+    nb = nbformat.read(source_notebook("ch02"), as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "normalize_by_sum_code":
+            cell.source += "\n\nwhile True:\n    pass\n"
+    path = tmp_path / "ch02.ipynb"
+    nbformat.write(nb, path)
+    results = {r.exercise: r for r in selfcheck(path, timeout=20)}
+    stopped = results["normalize_by_sum"]
+    assert not stopped.passed and "longer than 20 s" in stopped.message
+    assert len(results) == 8 and sum(r.passed for r in results.values()) == 7
