@@ -17,9 +17,11 @@ WORKERS ?= 2
 .PHONY: venv test lint release check-release demo bench clean
 
 $(STAMP): pyproject.toml
+	@echo "Setting up $(VENV): torch, torchvision, JupyterLab, nbgrader and the test tools"
+	@echo "(about 5.5 GB with torch's CUDA build, 2-5 minutes; see README 'Installing')."
 	test -x $(PY) || python3 -m venv $(VENV)
-	set -o pipefail; $(PY) -m pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 \
-	  | { grep -v "^WARNING: Location" || true; }
+	set -o pipefail; $(PY) -m pip install --disable-pip-version-check --progress-bar off \
+	  -e '.[dev]' 2>&1 | { grep -v -e "^WARNING: Location" -e "^Requirement already" || true; }
 	mkdir -p $(JUPYTER_CONFIG_DIR) $(JUPYTER_DATA_DIR) $(IPYTHONDIR) $(MPLCONFIGDIR)
 	touch $@
 
