@@ -37,3 +37,6 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+
+# `nbgrader export` writes nbgrader's totals plus one score column per exercise (chNN:name).
+c.ExportApp.plugin_class = "grader.export.ExerciseCsvExport"

@@ -49,6 +49,24 @@ def test_complete_submissions_score_full_marks(graded):
         assert float(row["score"]) == float(row["max_score"]) > 0, row
 
 
+def test_export_has_a_column_per_exercise(graded):
+    from grader.course import exercises_of
+
+    _, chapters, rows = graded
+    last = chapters[-1]
+    for chapter in (chapters[0], last):
+        alice = rows["alice", chapter]
+        for name, spec in exercises_of(chapter).items():
+            assert float(alice[f"{chapter}:{name}"]) == spec.points, name
+    first_column = f"{chapters[0]}:{next(iter(exercises_of(chapters[0])))}"
+    assert rows["alice", last][first_column] == ""  # another assignment's exercise: blank
+    bob = rows["bob", last]
+    parts = [float(bob[f"{last}:{name}"]) for name in exercises_of(last)]
+    assert sum(parts) == float(bob["raw_score"]) and 0 < sum(parts)
+    assert all(rows["carol", last][f"{last}:{name}"] in ("0.0", "0") for name in
+               exercises_of(last))
+
+
 def test_partial_and_empty_submissions(graded):
     _, chapters, rows = graded
     last = rows["alice", chapters[-1]]
