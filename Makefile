@@ -14,7 +14,7 @@ export OMP_NUM_THREADS := 1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 WORKERS ?= 2
 
-.PHONY: venv test lint release check-release demo bench clean
+.PHONY: venv test lint release check-release course demo bench clean
 
 $(STAMP): pyproject.toml
 	@echo "Setting up $(VENV): torch, torchvision, JupyterLab, nbgrader and the test tools"
@@ -38,6 +38,10 @@ check-release: $(STAMP)
 
 test: $(STAMP) lint
 	$(PY) -m pytest -n $(WORKERS) --dist loadgroup -q tests
+
+# A term's set-up: make course ROSTER=roster.csv [CHAPTERS="ch02 ch03"]
+course: $(STAMP)
+	$(PY) -m grader setup-course --roster $(ROSTER) $(if $(CHAPTERS),--chapters $(CHAPTERS))
 
 demo: $(STAMP)
 	$(PY) -m grader.demo
