@@ -68,6 +68,7 @@ class TestResult:
     weight: float
     passed: bool
     message: str
+    seconds: float = 0.0
 
 
 @dataclass
@@ -381,7 +382,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         message = "" if report.passed else _message(call.excinfo.value)
         name = item.name.removeprefix("test_")
         grading.results.append(TestResult(mark.args[0], name, float(mark.kwargs.get("weight", 1)),
-                                          report.passed, message))
+                                          report.passed, message, float(report.duration)))
         if not report.passed:
             report.longrepr = message
 

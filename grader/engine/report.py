@@ -55,20 +55,21 @@ def exercise_entry(name: str, points: float, results: list, violations: list[str
     for r in results:
         share = points * r.weight / total if total else 0.0
         tests.append({"name": r.name, "passed": r.passed, "score": _round(share if r.passed else 0),
-                      "max_score": _round(share), "message": cut(r.message, MESSAGE_CHARS)})
+                      "max_score": _round(share), "message": cut(r.message, MESSAGE_CHARS),
+                      "seconds": round(float(getattr(r, "seconds", 0.0)), 3)})
     passed = sum(r.weight for r in results if r.passed)
     score = points * passed / total if total else 0.0  # not the rounded shares: 3 × 1.3333 < 4
     used = [v for v in violations if not v.startswith(TAMPERED)]
     tampered = [v.removeprefix(TAMPERED) for v in violations if v.startswith(TAMPERED)]
     if used:
         tests.append({"name": "from_scratch", "passed": False, "score": 0, "max_score": 0,
-                      "message": cut("this exercise must be built from scratch, but it uses "
+                      "seconds": 0.0, "message": cut("this exercise must be built from scratch, but it uses "
                                      + ", ".join(used)
                                      + "; the exercise scores 0 until they are gone",
                                      MESSAGE_CHARS)})
     if tampered:
         tests.append({"name": "instrumentation", "passed": False, "score": 0, "max_score": 0,
-                      "message": cut("the grader's from-scratch checks were interfered with while "
+                      "seconds": 0.0, "message": cut("the grader's from-scratch checks were interfered with while "
                                      "this exercise ran (" + "; ".join(tampered) + "); the "
                                      "exercise scores 0 until the code leaves them alone",
                                      MESSAGE_CHARS)})
@@ -76,11 +77,11 @@ def exercise_entry(name: str, points: float, results: list, violations: list[str
         score = 0.0
     if not graded:
         tests = [{"name": "not_graded", "passed": False, "score": 0, "max_score": _round(points),
-                  "message": "not graded in this run (--exercise selected others)"}]
+                  "seconds": 0.0, "message": "not graded in this run (--exercise selected others)"}]
         score = 0.0
     elif not tests:
         tests = [{"name": "no_checks_ran", "passed": False, "score": 0,
-                  "max_score": _round(points), "message": "no check of this exercise ran"}]
+                  "max_score": _round(points), "seconds": 0.0, "message": "no check of this exercise ran"}]
         score = 0.0
     return {"name": name, "score": _round(min(score, points)), "max_score": _round(points),
             "graded": graded, "tests": tests}
@@ -204,21 +205,42 @@ def format_table(report: dict) -> str:
     return "\n".join(lines)
 
 
-def gradescope(report: dict) -> dict:
-    """Gradescope's ``results.json``: one test per exercise with its messages as output."""
+def gradescope(report: dict, hidden: str = "after_due_date") -> dict:
+    """Gradescope's ``results.json``.
+
+    Per exercise one visible test with its score, ``status`` and ``execution_time``, whose output
+    counts the checks passed and repeats what is not a hidden check's detail (a missing
+    definition, a forbidden op); then one test per hidden check with its message, shown with
+    Gradescope's visibility ``hidden`` (default ``after_due_date``). The top-level score is the
+    report's, so the checks' own entries carry no points.
+    """
     tests = []
     for ex in report["exercises"]:
-        output = "\n".join(f"{'✓' if t['passed'] else '✗'} {t['name']}"
-                           + (f": {t['message']}" if t["message"] else "") for t in ex["tests"])
+        checks = [t for t in ex["tests"]
+                  if t["name"] not in ("from_scratch", "instrumentation", "not_graded",
+                                       "no_checks_ran")]
+        general = [t for t in ex["tests"] if t not in checks]
+        passed = sum(t["passed"] for t in checks)
+        summary = [f"{passed} of {len(checks)} checks passed"] if checks else []
+        if checks and passed < len(checks) and hidden != "visible":
+            summary.append("each check's message is shown "
+                           + ("after the due date" if hidden == "after_due_date" else "later"))
+        summary += [t["message"] for t in general]
+        seconds = round(sum(t.get("seconds", 0.0) for t in ex["tests"]), 3)
         tests.append({"name": ex["name"], "score": ex["score"], "max_score": ex["max_score"],
-                      "output": output, "visibility": "visible"})
+                      "status": "passed" if ex["score"] >= ex["max_score"] else "failed",
+                      "execution_time": seconds, "output": "\n".join(summary),
+                      "visibility": "visible"})
+        for t in checks:
+            tests.append({"name": f"{ex['name']} › {t['name']}",
+                          "status": "passed" if t["passed"] else "failed",
+                          "execution_time": t.get("seconds", 0.0),
+                          "output": t["message"], "visibility": hidden})
     notes = [f"seed {report['seed']}"]
     if report.get("error"):
         notes.insert(0, report["error"])
     return {"score": report["score"], "tests": tests, "output": "; ".join(notes),
             "visibility": "visible"}
-
-
 def write_csv(reports: list[dict], path: Path) -> None:
     """One row per student: id, total, max, seed, error, then one column per exercise."""
     names = [e["name"] for e in reports[0]["exercises"]] if reports else []

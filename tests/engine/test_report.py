@@ -24,7 +24,7 @@ from grader.engine.report import (
 )
 
 ENTRY_KEYS = {"name", "score", "max_score", "graded", "tests"}
-TEST_KEYS = {"name", "passed", "score", "max_score", "message"}
+TEST_KEYS = {"name", "passed", "score", "max_score", "message", "seconds"}
 
 
 def result(name: str, passed: bool, weight: float = 1.0, message: str = "") -> Outcome:
@@ -122,7 +122,13 @@ def test_writers(tmp_path):
     assert "carol — ch03: 2 / 4" in table and "Cell 2: SyntaxError: bad" in table
     assert "--seed 5" in table
     scope = gradescope(report)
-    assert scope["score"] == 2.0 and scope["tests"][0]["output"].splitlines() == ["✓ a", "✗ b: m"]
+    summary, first, second = scope["tests"]
+    assert scope["score"] == 2.0 and summary["visibility"] == "visible"
+    assert summary["status"] == "failed" and summary["score"] == 2.0
+    assert summary["output"].startswith("1 of 2 checks passed")
+    assert (first["status"], second["status"]) == ("passed", "failed")
+    assert second["output"] == "m" and second["visibility"] == "after_due_date"
+    assert "score" not in second and isinstance(second["execution_time"], float)
     write_csv([report], tmp_path / "class.csv")
     rows = list(csv.reader((tmp_path / "class.csv").open()))
     assert rows == [["student", "score", "max_score", "seed", "error", "softmax"],
