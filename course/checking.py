@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 import torch
 
+import course.validation  # noqa: F401 - in a kernel, starts recording cell errors for Validate
+
 DEFAULT_TOLERANCE = {
     torch.float64: (1e-7, 1e-7),
     torch.float32: (1e-4, 1e-4),
@@ -98,8 +100,9 @@ def check(got: object, expected: object, *, what: str = "the result", atol: floa
           rtol: float = 1e-4) -> None:
     """Assert that ``got`` matches a worked example; print a tick or raise with the difference.
 
-    ``expected`` may be a tensor, a nested list of numbers, or a number. The dtype is not
-    checked here (examples are written with rounded literals).
+    ``expected`` may be a tensor, a nested list of numbers, or a number. The dtype is checked
+    only as far as rounded literals allow: an integer or boolean result does not match floating
+    values.
     """
     if isinstance(expected, torch.Tensor):
         target = expected
@@ -113,6 +116,14 @@ def check(got: object, expected: object, *, what: str = "the result", atol: floa
         except (TypeError, ValueError):
             pass
     problem = compare(got, target, what=what, atol=atol, rtol=rtol, check_dtype=False)
+    wants_float = (expected if isinstance(expected, torch.Tensor)
+                   else torch.as_tensor(expected)).is_floating_point()
+    if problem is None and isinstance(got, torch.Tensor) and wants_float \
+            and not (got.is_floating_point() or got.is_complex()):
+        problem = (f"{what} has dtype {got.dtype}; expected floating-point values (the grader "
+                   "checks the dtype too)")
     if problem:
-        raise AssertionError(problem)
+        from course.validation import record_failure
+
+        raise record_failure(problem)
     print(f"✓ {what} matches the worked example")

@@ -33,9 +33,10 @@ CHAPTERS = COURSE / "chapters"
 ASSIGNMENTS = ROOT / "assignments"
 TOOLBOX_EXCLUDE = {"nbgrader_config.py"}
 GRADE_CELL = (
-    GRADE_MARKER + ": `{name}` ({points:g} points). The course's hidden checks grade your "
-    "`{name}`\n# in a sandbox; when you run the notebook this cell only checks that it is "
-    "defined.\nassert \"{name}\" in globals(), \"`{name}` is not defined: run its cell above\"\n"
+    GRADE_MARKER + ": `{name}` ({points:g} points). Validate runs its public checks here: "
+    "defined,\n# implemented, built from scratch, worked examples passed. The hidden checks grade "
+    "it in a\n# sandbox when you submit.\nfrom course.validation import validate\n\n"
+    "validate({name!r}, forbid={forbid!r})\n"
 )
 STUDENT_PYPROJECT = """\
 [build-system]
@@ -129,11 +130,25 @@ def build_source(chapter: str) -> nbformat.NotebookNode:
     """The nbgrader source notebook (with solutions) for ``chapter``."""
     from grader.course import exercises_of
 
-    points = {name: spec.points for name, spec in exercises_of(chapter).items()}
+    specs = exercises_of(chapter)
+    points = {name: spec.points for name, spec in specs.items()}
     text = jupytext.read(CHAPTERS / f"{chapter}.md")
-    cells, seen = [], []
+    cells, seen, pending = [], [], None
+
+    def place_grade_cell() -> None:
+        # After the exercise's worked examples: before the prose that leads to what comes next.
+        if pending is not None:
+            at = len(cells)
+            while at > 0 and cells[at - 1].cell_type == "markdown":
+                at -= 1
+            cells.insert(at, pending)
+
     for index, cell in enumerate(text.cells):
         name = cell.metadata.get("exercise")
+        demo = cell.cell_type == "code" and cell.source.lstrip().startswith(DEMO_MARKER)
+        if name or demo:
+            place_grade_cell()
+            pending = None
         if name:
             if name not in points:
                 raise BuildError(f"{chapter}.md: exercise {name!r} has no entry in "
@@ -143,22 +158,24 @@ def build_source(chapter: str) -> nbformat.NotebookNode:
             code.id = f"{name}-code"
             code.metadata = {"nbgrader": {"grade": False, "solution": True, "locked": False,
                                           "grade_id": f"{name}_code", "schema_version": 3}}
-            grade = nbformat.v4.new_code_cell(GRADE_CELL.format(name=name, points=points[name])
-                                              .rstrip("\n"))
-            grade.id = f"{name}-grade"
-            grade.metadata = {"nbgrader": {"grade": True, "solution": False, "locked": True,
-                                           "points": points[name], "grade_id": name,
-                                           "schema_version": 3}}
-            cells += [code, grade]
+            forbid = tuple(specs[name].scan_names()) if specs[name].forbid else ()
+            pending = nbformat.v4.new_code_cell(
+                GRADE_CELL.format(name=name, points=points[name], forbid=forbid).rstrip("\n"))
+            pending.id = f"{name}-grade"
+            pending.metadata = {"nbgrader": {"grade": True, "solution": False, "locked": True,
+                                             "points": points[name], "grade_id": name,
+                                             "schema_version": 3}}
+            cells.append(code)
             continue
         if cell.cell_type == "markdown":
             new = nbformat.v4.new_markdown_cell(cell.source)
         else:
             new = nbformat.v4.new_code_cell(cell.source)
-            if cell.source.lstrip().startswith(DEMO_MARKER):
+            if demo:
                 new.metadata["tags"] = [DEMO_TAG]
         new.id = f"{chapter}-{index:03d}"
         cells.append(new)
+    place_grade_cell()
     if seen != list(points):
         raise BuildError(f"{chapter}: the notebook's exercises {seen} differ from "
                          f"grader/checks/{chapter}.py EXERCISES {list(points)} (names and order)")

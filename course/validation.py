@@ -1,0 +1,112 @@
+"""What nbgrader's Validate button runs: each exercise's public checks.
+
+Every exercise's grade cell calls ``validate("name", forbid=(...))`` after the exercise's worked
+examples. It fails, with the exercise's own message, when the exercise is not defined, is still
+the release's stub, uses a library op the exercise must build from scratch (a scan of its source,
+like the grader's), or when a worked example since the previous grade cell failed (a ``check``
+that did not match, or any error the cell raised). The hidden checks stay hidden: passing
+Validate is necessary, not sufficient. Autograding never runs these cells.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import sys
+import textwrap
+
+_FAILURES: list[str] = []  # worked-example problems since the last validate()
+_HOOKED: list[bool] = []
+
+
+def record_failure(message: str) -> AssertionError:
+    """Remember a worked example's failure for the next ``validate``; return the exception to
+    raise (marked, so that the cell hook does not count it twice)."""
+    _FAILURES.append(message)
+    error = AssertionError(message)
+    error._d2l_recorded = True
+    return error
+
+
+def _watch_cells() -> None:
+    """In a Jupyter kernel, record every error a cell raises (once per kernel)."""
+    ipython = sys.modules.get("IPython")  # never imported here: only where a kernel runs
+    shell = ipython.get_ipython() if ipython is not None else None
+    if _HOOKED or shell is None:
+        return
+
+    def after(result) -> None:
+        error = result.error_in_exec or result.error_before_exec
+        if error is not None and not getattr(error, "_d2l_recorded", False):
+            text = f"{type(error).__name__}: {error}".strip().rstrip(":")
+            _FAILURES.append(f"a cell raised {text}")
+
+    shell.events.register("post_run_cell", after)
+    _HOOKED.append(True)
+
+
+def _stub(source: str) -> bool:
+    """Whether ``source`` is the release's stub: a body that only raises NotImplementedError."""
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = [s for s in node.body if not (isinstance(s, ast.Expr)
+                                                  and isinstance(s.value, ast.Constant))]
+            if len(body) == 1 and isinstance(body[0], ast.Raise):
+                exc = body[0].exc
+                target = exc.func if isinstance(exc, ast.Call) else exc
+                if isinstance(target, ast.Name) and target.id == "NotImplementedError":
+                    return True
+    return False
+
+
+def _forbidden_uses(source: str, forbid: tuple[str, ...]) -> list[str]:
+    """The forbidden names ``source`` uses as attributes (``F.softmax``) or imports."""
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in forbid:
+            found.append(ast.unparse(node))
+        elif isinstance(node, ast.ImportFrom):
+            found += [f"from {node.module} import {a.name}" for a in node.names if a.name in forbid]
+    return list(dict.fromkeys(found))
+
+
+def _failed(message: str) -> AssertionError:
+    error = AssertionError(message)
+    error._d2l_recorded = True  # Validate's own verdict is not a worked example's failure
+    return error
+
+
+def validate(name: str, forbid: tuple[str, ...] = (), namespace: dict | None = None) -> None:
+    """Run ``name``'s public checks; raise ``AssertionError`` with what is wrong.
+
+    ``namespace`` defaults to the calling notebook's globals.
+    """
+    problems, _FAILURES[:] = list(_FAILURES), []
+    if namespace is None:
+        namespace = inspect.currentframe().f_back.f_globals
+    if name not in namespace:
+        raise _failed(f"`{name}` is not defined: run its cell above (and keep its name)")
+    try:
+        source = inspect.getsource(namespace[name])
+    except (OSError, TypeError):
+        source = ""
+    if _stub(source):
+        raise _failed(f"`{name}` is not implemented yet")
+    used = _forbidden_uses(source, tuple(forbid))
+    if used:
+        raise _failed(f"`{name}` must be built from scratch, but it uses {', '.join(used)}"
+                             " (the grader scores it 0 until they are gone)")
+    if problems:
+        raise _failed(f"`{name}`'s worked example failed: " + "; ".join(problems[:3]))
+    print(f"✓ {name}: the public checks pass (the hidden checks test more)")
+
+
+_watch_cells()
