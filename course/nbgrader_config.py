@@ -40,3 +40,7 @@ c.Autograde.autograde_preprocessors = [
 
 # `nbgrader export` writes nbgrader's totals plus one score column per exercise (chNN:name).
 c.ExportApp.plugin_class = "grader.export.ExerciseCsvExport"
+
+# Kernels that nbgrader starts (Validate) log only errors: no warning about their local TCP
+# transport in every run.
+c.Execute.extra_arguments = ["--log-level=ERROR"]

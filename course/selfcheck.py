@@ -65,8 +65,10 @@ def selfcheck(path: str | Path, *, demos: bool = False, timeout: int = 60) -> li
     quiet = logging.getLogger("course.selfcheck.kernel")  # the summary names the stopped cells
     quiet.setLevel(logging.CRITICAL)
     with tempfile.TemporaryDirectory(prefix="selfcheck-") as tmp:
+        # The kernel logs only errors: no warning about its local TCP transport.
         NotebookClient(nb, timeout=timeout, interrupt_on_timeout=True, allow_errors=True, log=quiet,
                        kernel_name="python3", shutdown_kernel="immediate",
+                       extra_arguments=["--log-level=ERROR"],
                        resources={"metadata": {"path": tmp}}).execute()
     results: dict[str, ExampleResult] = {}
     current, broken = None, None
