@@ -74,7 +74,7 @@ def test_hanging_and_crashing_cells_are_skipped_at_load():
 
 def test_missing_name_and_failing_cell_are_explained():
     with sandbox("def softmax(X):\n    return X +\n", GOOD) as box:
-        with pytest.raises(Missing, match="cell 1 failed with SyntaxError"):
+        with pytest.raises(Missing, match=r"its cell \(cell 1\) failed with SyntaxError"):
             call(box, "softmax", torch.ones(1))
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -486,7 +487,7 @@ class Sandbox:
         name = request.get("name")
         self.ensure()
         if name is not None and not self.defined(name):
-            raise Missing(missing_message(name, self.load_info or {}))
+            raise Missing(missing_message(name, self.load_info or {}, self.cells))
         answer = self._request(request, seconds or self.limits.call_seconds, what)
         violations = [str(v) for v in answer.get("violations", [])]
         if not answer.get("ok"):
@@ -516,18 +517,38 @@ def describe_error(error: dict, what: str) -> str:
         return f"{what} printed more than the output limit allows{where}"
     if kind == "SystemExit":
         return f"{what} called sys.exit(){where}; remove it"
+    if not message.strip():
+        return f"{what} raised {kind} without a message{where}"
     return f"{what} raised {kind}: {message}{where}"
 
 
-def missing_message(name: str, load_info: dict) -> str:
-    """Explain a missing definition, pointing at the cells that failed to run."""
+def _defines(source: str, name: str) -> bool:
+    """Whether a cell's text (runnable or not) defines ``name`` at its top level."""
+    pattern = rf"^(?:def|class)\s+{re.escape(name)}\b|^{re.escape(name)}\s*(?::[^=]*)?="
+    return re.search(pattern, source, flags=re.MULTILINE) is not None
+
+
+def missing_message(name: str, load_info: dict,
+                    cells: list[tuple[str, str]] | None = None) -> str:
+    """Explain a missing definition: the error of the cell that defines ``name`` first (a
+    syntax error there, an exception it raised), else the first cell that failed to run."""
     errors = load_info.get("errors", [])
+    defining = {label for label, source in cells or [] if _defines(source, name)}
+    own = [e for e in errors if str(e.get("cell")) in defining]
+    if own:
+        error = own[0]
+        return (f"`{name}` is not defined because its cell (cell {error.get('cell')}) failed "
+                f"with {_error_text(error)}")
     text = f"`{name}` is not defined in your notebook (was its cell deleted or the name changed?)"
     if errors:
-        first = errors[0]
-        text += (f"; cell {first.get('cell')} failed with {first.get('type')}: "
-                 f"{first.get('message', '')[:200]}")
+        text += f"; cell {errors[0].get('cell')} failed with {_error_text(errors[0])}"
     return text
+
+
+def _error_text(error: dict) -> str:
+    message = str(error.get("message", ""))[:200].strip()
+    kind = error.get("type", "Error")
+    return f"{kind}: {message}" if message else f"{kind} (raised without a message)"
 
 
 def _read_progress(scratch: str | None) -> str | None:

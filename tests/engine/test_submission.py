@@ -162,3 +162,20 @@ def test_magic_cells_in_a_notebook(tmp_path):
         nbformat.v4.new_code_cell("!ls\nn = %who_ls"),
     ])
     assert _sources(path) == ["\ndef f(x):\n    return x + 1", "pass\nn = None"]
+
+
+def test_a_missing_exercise_blames_its_own_cell_first():
+    from grader.engine.sandbox import describe_error, missing_message
+
+    cells = [("6", "check(linreg(X, w, b), y)"), ("12", "def linreg(X, w, b)\n    return X @ w"),
+             ("14", "relu = None")]
+    errors = {"errors": [{"cell": "6", "type": "NotImplementedError", "message": ""},
+                         {"cell": "12", "type": "SyntaxError", "message": "expected ':'"}]}
+    message = missing_message("linreg", errors, cells)
+    assert message.startswith("`linreg` is not defined because its cell (cell 12) failed with "
+                              "SyntaxError: expected ':'")
+    other = missing_message("softmax", errors, cells)
+    assert "was its cell deleted" in other
+    assert "cell 6 failed with NotImplementedError (raised without a message)" in other
+    assert describe_error({"type": "ValueError", "message": ""}, "relu(X)") == \
+        "relu(X) raised ValueError without a message"
