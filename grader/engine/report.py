@@ -62,17 +62,16 @@ def exercise_entry(name: str, points: float, results: list, violations: list[str
     used = [v for v in violations if not v.startswith(TAMPERED)]
     tampered = [v.removeprefix(TAMPERED) for v in violations if v.startswith(TAMPERED)]
     if used:
+        message = ("this exercise must be built from scratch, but it uses " + ", ".join(used)
+                   + "; the exercise scores 0 until they are gone")
         tests.append({"name": "from_scratch", "passed": False, "score": 0, "max_score": 0,
-                      "seconds": 0.0, "message": cut("this exercise must be built from scratch, but it uses "
-                                     + ", ".join(used)
-                                     + "; the exercise scores 0 until they are gone",
-                                     MESSAGE_CHARS)})
+                      "seconds": 0.0, "message": cut(message, MESSAGE_CHARS)})
     if tampered:
+        message = ("the grader's from-scratch checks were interfered with while this exercise "
+                   "ran (" + "; ".join(tampered) + "); the exercise scores 0 until the code "
+                   "leaves them alone")
         tests.append({"name": "instrumentation", "passed": False, "score": 0, "max_score": 0,
-                      "seconds": 0.0, "message": cut("the grader's from-scratch checks were interfered with while "
-                                     "this exercise ran (" + "; ".join(tampered) + "); the "
-                                     "exercise scores 0 until the code leaves them alone",
-                                     MESSAGE_CHARS)})
+                      "seconds": 0.0, "message": cut(message, MESSAGE_CHARS)})
     if violations:
         score = 0.0
     if not graded:
@@ -81,7 +80,8 @@ def exercise_entry(name: str, points: float, results: list, violations: list[str
         score = 0.0
     elif not tests:
         tests = [{"name": "no_checks_ran", "passed": False, "score": 0,
-                  "max_score": _round(points), "seconds": 0.0, "message": "no check of this exercise ran"}]
+                  "max_score": _round(points), "seconds": 0.0,
+                  "message": "no check of this exercise ran"}]
         score = 0.0
     return {"name": name, "score": _round(min(score, points)), "max_score": _round(points),
             "graded": graded, "tests": tests}
