@@ -59,9 +59,10 @@ def read_time_machine(path: str | os.PathLike | None = None) -> list[str]:
 
 @exercise_of("ch08")
 def tokenize(lines: list[str], token: str = "word") -> list[list[str]]:
-    """Split each line into words (``token='word'``) or characters (``token='char'``)."""
+    """Split each line into words (``token='word'``, on runs of whitespace as the book does) or
+    characters (``token='char'``)."""
     if token == "word":
-        return [line.split(" ") for line in lines]
+        return [line.split() for line in lines]
     if token == "char":
         return [list(line) for line in lines]
     raise ValueError(f"unknown token type {token!r}: use 'word' or 'char'")
