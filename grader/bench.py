@@ -6,7 +6,8 @@
    before them); next to the time to execute the same notebook top to bottom in a fresh Jupyter
    kernel (what classic nbgrader autograde does before it can read a single grade).
 2. ``grade-all`` over N submissions of one chapter with 1 and 2 workers, and the speed-up; and
-   with 2 workers on the baseline path.
+   with 2 workers on the baseline path; and on Dask (a ``LocalCluster`` of 2 single-threaded
+   worker processes, when ``distributed`` is installed) next to the local pool of 2, as a ratio.
 3. Peak resident memory of the grading process and of its sandboxes.
 
 Numbers are ratios of measurements taken here, now; nothing is compared with stored timings.
@@ -96,21 +97,28 @@ from grader.course import COURSE
 from grader.engine.batch import find_submissions, grade_all
 from grader.engine.options import Options
 chapter, folder, out, workers = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+cluster = None
+if sys.argv[5] == "dask":
+    from grader.engine.cluster import Cluster
+    cluster = Cluster(workers=workers, dashboard=None)
 subs = find_submissions(folder, chapter)
 start = time.perf_counter()
 grade_all(subs, chapter, COURSE, workers=workers, out=out, csv_path=out / "grades.csv",
-          options=Options(seed=0), progress=False)
+          options=Options(seed=0), progress=False, cluster=cluster)
 print(time.perf_counter() - start)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
       resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
 
 
-def time_batch(chapter: str, workers: int, folder: Path, mode: str) -> dict:
-    """Wall and CPU seconds and peak RSS (MiB, any one process) of ``grade-all`` over ``folder``."""
-    out = folder.parent / f"reports-{mode}-{workers}"
+def time_batch(chapter: str, workers: int, folder: Path, mode: str,
+               route: str = "pool") -> dict:
+    """Wall and CPU seconds and peak RSS (MiB, any one process) of ``grade-all`` over ``folder``
+    with ``workers`` processes of the local pool (``route`` ``"pool"``) or of a Dask
+    ``LocalCluster`` (``"dask"``)."""
+    out = folder.parent / f"reports-{mode}-{route}-{workers}-{folder.name}"
     _, cpu, stdout = _run([sys.executable, "-c", _BATCH, chapter, str(folder), str(out),
-                           str(workers)], mode)
+                           str(workers), route], mode)
     lines = stdout.strip().splitlines()
     own, children = (int(x) for x in lines[-1].split())
     return {"wall_s": float(lines[-2]), "cpu_s": cpu, "peak_rss_mib": max(own, children) / 1024}
@@ -159,6 +167,7 @@ def _batch_rows(chapter: str, submissions: int) -> dict:
         old = time_batch(chapter, 2, folder, "baseline")
         one_few = time_batch(chapter, 1, few, "fast")
         two_few = time_batch(chapter, 2, few, "fast")
+        dask = time_batch(chapter, 2, folder, "fast", "dask") if _has_dask() else None
     speedup, gain = one["wall_s"] / two["wall_s"], old["wall_s"] / two["wall_s"]
     per = [(run["wall_s"] - start["wall_s"]) / (submissions - small)
            for run, start in ((one, one_few), (two, two_few))]
@@ -169,13 +178,26 @@ def _batch_rows(chapter: str, submissions: int) -> dict:
     print(f"  x{small}: 1 worker {one_few['wall_s']:.1f} s, 2 workers {two_few['wall_s']:.1f} s; "
           f"per further submission: 1 worker {per[0]:.2f} s, 2 workers {per[1]:.2f} s "
           f"(speed-up {per[0] / per[1]:.2f}x)")
+    if dask is None:
+        print("  Dask route skipped: distributed is not installed (pip install -e '.[cluster]')")
+    else:
+        print(f"  on Dask (LocalCluster, 2 single-threaded workers): {dask['wall_s']:.1f} s "
+              f"({dask['cpu_s']:.0f} CPU s); local pool of 2 {two['wall_s']:.1f} s; "
+              f"Dask / local pool {dask['wall_s'] / two['wall_s']:.2f}x")
     peak = max(one["peak_rss_mib"], two["peak_rss_mib"])
     print(f"peak resident memory of one grading process (grader or sandbox): {peak:.0f} MiB")
     return {"chapter": chapter, "submissions": submissions, "workers1": one, "workers2": two,
             "baseline_workers2": old, "speedup": speedup, "baseline_over_fast": gain,
             "workers1_small": one_few, "workers2_small": two_few,
             "per_submission_s": {"workers1": per[0], "workers2": per[1]},
-            "steady_speedup": per[0] / per[1], "peak_rss_mib": peak}
+            "steady_speedup": per[0] / per[1], "peak_rss_mib": peak, "dask_workers2": dask,
+            "dask_over_pool": dask["wall_s"] / two["wall_s"] if dask else None}
+
+
+def _has_dask() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("distributed") is not None
 
 
 def main(argv: list[str] | None = None) -> int:

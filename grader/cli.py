@@ -11,9 +11,13 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.engine.options import Limits, Options, parse_limits
 from grader.engine.run import GRADER_MEMORY, baseline
+
+if TYPE_CHECKING:
+    from grader.engine.cluster import Cluster
 
 
 def _options(args: argparse.Namespace) -> Options | None:
@@ -81,11 +85,23 @@ def _grade_all(args: argparse.Namespace) -> int:
         print(f"error: no submissions for {args.assignment} under {args.directory}",
               file=sys.stderr)
         return 2
+    cluster = _cluster(args)
+    if cluster is False:
+        return 2
     out = Path(args.out or Path(args.directory).parent / "reports" / args.assignment)
-    reports = grade_all(found, args.assignment, COURSE, workers=args.workers, out=out,
-                        options=options,
-                        csv_path=Path(args.csv) if args.csv else out / "grades.csv",
-                        gradebook=args.gradebook, grader_memory=args.grader_memory)
+    try:
+        reports = grade_all(found, args.assignment, COURSE, workers=args.workers, out=out,
+                            options=options,
+                            csv_path=Path(args.csv) if args.csv else out / "grades.csv",
+                            gradebook=args.gradebook, grader_memory=args.grader_memory,
+                            resume=args.resume, cluster=cluster)
+    except RuntimeError as exc:
+        from grader.engine.cluster import Unreachable  # no Dask import: cluster.py is light
+
+        if not isinstance(exc, Unreachable):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     width = max(len(r.get("student") or "") for r in reports)
     for r in reports:
         note = f"  ({r['error']})" if r.get("error") else ""
@@ -94,15 +110,61 @@ def _grade_all(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cluster(args: argparse.Namespace) -> Cluster | None | bool:
+    """The Dask route that ``--scheduler``/``--cluster``/``--resources`` ask for: ``None`` for
+    the local pool, ``False`` (printed) on a usage error."""
+    dask = args.scheduler or args.cluster
+    if not dask:
+        if args.resources:
+            print("error: --resources needs --scheduler or --cluster local", file=sys.stderr)
+            return False
+        return None
+    import importlib.util
+
+    if importlib.util.find_spec("distributed") is None:
+        print("error: grading on Dask needs the cluster extra: "
+              "pip install 'd2l-course[cluster]'", file=sys.stderr)
+        return False
+    from grader.engine.cluster import Cluster, parse_resources
+
+    try:
+        resources = parse_resources(args.resources)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return False
+    return Cluster(scheduler=args.scheduler, workers=args.workers, resources=resources)
+
+
 def _build(args: argparse.Namespace) -> int:
     from grader.release import BuildError, build
 
     try:
-        for path in build(args.chapters or None):
+        for path in build(args.chapters or None, force=args.force):
             print(f"wrote {path}")
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _gradescope_zip(args: argparse.Namespace) -> int:
+    from grader.gradescope import build_zip
+
+    out = Path(args.out or f"{args.assignment}-autograder.zip")
+    print(f"wrote {build_zip(args.assignment, out)} (upload it as the Gradescope autograder)")
+    return 0
+
+
+def _setup_course(args: argparse.Namespace) -> int:
+    from grader.setup_course import SetupError, setup_course
+
+    try:
+        for line in setup_course(Path(args.roster), args.chapters or None):
+            print(line)
+    except (SetupError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print("students can now fetch the released chapters (nbgrader fetch_assignment chNN)")
     return 0
 
 
@@ -114,7 +176,9 @@ def _check_release(args: argparse.Namespace) -> int:
     for line in problems:
         print(line)
     if problems:
-        print("the release is out of date or unsafe: run `make release`", file=sys.stderr)
+        print("the release is out of date or unsafe: chapters are edited in "
+              "course/chapters/chNN.md and solutions/chNN.py, then `make release` rebuilds "
+              "course/source/ and assignments/", file=sys.stderr)
         return 1
     print("release is current and clean")
     return 0
@@ -169,7 +233,19 @@ def parser() -> argparse.ArgumentParser:
     a = sub.add_parser("grade-all", help="grade every submission under a folder in parallel")
     a.add_argument("directory", help="nbgrader's submitted/ folder or a folder of notebooks")
     a.add_argument("--assignment", required=True, choices=chapters())
-    a.add_argument("--workers", type=int, default=2)
+    a.add_argument("--workers", type=int, default=2,
+                   help="grading processes of the local pool, or of --cluster local")
+    where = a.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="grade on the workers of this Dask scheduler (tcp://host:8786, or "
+                       "its scheduler file); needs the cluster extra")
+    where.add_argument("--cluster", choices=["local"],
+                       help="grade on a Dask LocalCluster of --workers processes started here")
+    a.add_argument("--resources", action="append", metavar="NAME=N",
+                   help="Dask resources each grading needs (repeatable; default: GPU=1 when "
+                   "the checks need CUDA and a worker has it; 'none': any worker)")
+    a.add_argument("--resume", action="store_true",
+                   help="grade only the submissions that have no report in --out yet")
     a.add_argument("--out", help="folder for one JSON report per student")
     a.add_argument("--csv", help="class CSV (default: OUT/grades.csv)")
     a.add_argument("--seed", type=int)
@@ -181,8 +257,20 @@ def parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="rebuild source notebooks and the release")
     b.add_argument("chapters", nargs="*")
+    b.add_argument("--force", action="store_true",
+                   help="replace source notebooks that were edited by hand")
     b.set_defaults(run=_build)
 
+    z = sub.add_parser("gradescope-zip", help="build a chapter's Gradescope autograder zip")
+    z.add_argument("assignment", choices=chapters())
+    z.add_argument("--out", help="the zip to write (default: chNN-autograder.zip)")
+    z.set_defaults(run=_gradescope_zip)
+    s = sub.add_parser("setup-course", help="create the exchange, import the roster into the "
+                       "gradebook and release chapters")
+    s.add_argument("--roster", required=True,
+                   help="CSV with the columns id, first_name, last_name, email")
+    s.add_argument("--chapters", nargs="*", help="chapters to release (default: all)")
+    s.set_defaults(run=_setup_course)
     c = sub.add_parser("check-release", help="fail if the release is stale or leaks solutions")
     c.set_defaults(run=_check_release)
     return p

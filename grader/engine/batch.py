@@ -1,15 +1,20 @@
 """Grade a whole class in parallel: one JSON report per student, a CSV, optionally the gradebook.
 
-Each worker is a separate process that grades one submission at a time with
-``grader.engine.run.grade``, under a data-memory ceiling (``run.limit_memory``). A submission that
-breaks anything gets an error report and the rest of the class is graded: a worker process that
-dies (killed by the OS, say) costs a retry of the submissions it held, each graded alone, and an
-error report only for the one that kills its worker again.
+Two routes share everything but where the gradings run. The default is a local pool: each
+worker is a separate process that grades one submission at a time with
+``grader.engine.run.grade``, under a data-memory ceiling (``run.limit_memory``). The other is a
+Dask cluster (``grader.engine.cluster``, optional: needs ``distributed``), on this machine or
+many. A submission that breaks anything gets an error report and the rest of the class is
+graded: a worker process that dies (killed by the OS, say) costs a retry of the submissions it
+held, each graded alone, and an error report only for the one that kills its worker again.
+Reports come back to this process, which writes them, the CSV and the gradebook the same way
+for both routes; ``resume`` grades only the submissions that have no report yet.
 """
 
 from __future__ import annotations
 
 import gc
+import json
 import os
 from collections import deque
 from collections.abc import Callable
@@ -17,10 +22,14 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.engine.options import Course, Options
 from grader.engine.report import failed_report, write_csv, write_json
 from grader.engine.run import GRADER_MEMORY, baseline, grade, limit_memory, prepare
+
+if TYPE_CHECKING:
+    from grader.engine.cluster import Cluster
 
 SUFFIXES = (".ipynb", ".py")
 
@@ -155,13 +164,45 @@ def record_in_gradebook(reports: list[dict], chapter: str, db_url: str) -> None:
             gb.db.commit()
 
 
+def read_report(path: Path, chapter: str) -> dict | None:
+    """The report of ``chapter`` stored at ``path``, or ``None`` when there is none.
+
+    A file that is not a complete report of that assignment (cut short, another chapter's,
+    not JSON) counts as none, so ``--resume`` grades that submission again.
+    """
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(report, dict) or report.get("assignment") != chapter:
+        return None
+    if not isinstance(report.get("exercises"), list) or "score" not in report:
+        return None
+    return report
+
+
+def _write_report(report: dict, path: Path) -> None:
+    """Write ``report`` whole or not at all (a batch stopped mid-write leaves no half report)."""
+    partial = path.with_name(f".{path.name}.partial")
+    write_json(report, partial)
+    os.replace(partial, path)
+
+
 def grade_all(submissions: dict[str, Path], chapter: str, course: Course, *, workers: int,
               out: Path, csv_path: Path, options: Options | None = None,
               gradebook: str | None = None, progress: bool = True,
-              grader_memory: int | None = GRADER_MEMORY) -> list[dict]:
-    """Grade every submission with ``workers`` processes; write reports and the CSV.
+              grader_memory: int | None = GRADER_MEMORY, resume: bool = False,
+              cluster: Cluster | None = None) -> list[dict]:
+    """Grade every submission; write one report per student to ``out``, the CSV and the
+    gradebook; return the reports in the order of ``submissions``.
 
-    ``grader_memory`` is each worker's data-memory ceiling in bytes (``None``: none).
+    Gradings run in a local pool of ``workers`` processes, or on the Dask cluster that
+    ``cluster`` describes (``grader.engine.cluster.Cluster``; then ``workers`` is unused). Both
+    routes give the same reports for the same seed. ``grader_memory`` is each grading process's
+    data-memory ceiling in bytes (``None``: none). ``resume``: a student whose report of this
+    assignment is already in ``out`` is not graded again; that report goes into the CSV and
+    gradebook with the rest. Reports are written as each grading finishes (whole files only),
+    so an interrupted batch loses only the gradings in flight.
     """
     options = options or Options()
     from rich.progress import Progress
@@ -169,6 +210,12 @@ def grade_all(submissions: dict[str, Path], chapter: str, course: Course, *, wor
     reports: dict[str, dict] = {}
     out.mkdir(parents=True, exist_ok=True)
     workers = max(1, workers)
+    if resume:
+        for student in submissions:
+            report = read_report(out / f"{student}.json", chapter)
+            if report is not None:
+                reports[student] = report
+    todo = {s: p for s, p in submissions.items() if s not in reports}
 
     def pool(size: int) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=size, mp_context=get_context("spawn"),
@@ -176,11 +223,12 @@ def grade_all(submissions: dict[str, Path], chapter: str, course: Course, *, wor
                                    initargs=(chapter, course, options, grader_memory))
 
     def job(executor: ProcessPoolExecutor, student: str) -> Future:
-        return executor.submit(_grade_one, student, str(submissions[student]), chapter, course,
+        return executor.submit(_grade_one, student, str(todo[student]), chapter, course,
                                options)
 
     with Progress(disable=not progress, transient=False) as bar:
-        task = bar.add_task(f"grading {chapter}", total=len(submissions))
+        task = bar.add_task(f"grading {chapter}", total=len(submissions),
+                            completed=len(reports))
 
         def record(student: str, graded: Future | dict) -> None:
             if isinstance(graded, dict):
@@ -191,15 +239,23 @@ def grade_all(submissions: dict[str, Path], chapter: str, course: Course, *, wor
                 except Exception as exc:  # noqa: BLE001 - e.g. a report that did not pickle
                     report = _error_report(student, chapter, course, options, exc)
             reports[student] = report
-            write_json(report, out / f"{student}.json")
+            _write_report(report, out / f"{student}.json")
             bar.advance(task)
 
-        def dead(student: str) -> None:
+        def dead(student: str, times: int = 2) -> None:
+            count = "twice" if times == 2 else f"{times} times"
             record(student, _error_report(
                 student, chapter, course, options, "grading failed: the grading process died "
-                "while grading this submission, twice (killed by the system, e.g. for memory)"))
+                f"while grading this submission, {count} (killed by the system, e.g. for "
+                "memory)"))
 
-        grade_each(list(submissions), workers, pool, job, record, dead)
+        if todo and cluster is None:
+            grade_each(list(todo), workers, pool, job, record, dead)
+        elif todo:
+            from grader.engine.cluster import grade_on_cluster
+
+            grade_on_cluster(cluster, todo, chapter, course, options, record=record, dead=dead,
+                             grader_memory=grader_memory, say=bar.console.print)
     ordered = [reports[s] for s in submissions]
     write_csv(ordered, csv_path)
     if gradebook:
