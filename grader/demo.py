@@ -66,9 +66,10 @@ def print_table(csv_path: Path, chapters: list[str]) -> None:
             row = mine.get(chapter)
             score, top = (float(row["score"]), float(row["max_score"])) if row else (0.0, 0.0)
             total, most = total + score, most + top
-            cells.append(f"{score:g}/{top:g}")
-        table.add_row(student, *cells, f"{total:g}/{most:g}")
-    Console().print(table)
+            cells.append(f"{round(score, 2):g}/{top:g}")
+        table.add_row(student, *cells, f"{round(total, 2):g}/{most:g}")
+    # Wide enough for every chapter's column whatever the terminal says (pipes report 80).
+    Console(width=max(100, 16 + 9 * (len(chapters) + 1))).print(table)
 
 
 def main() -> int:
