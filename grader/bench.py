@@ -86,7 +86,8 @@ def time_kernel(chapter: str) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         NotebookClient(nb, timeout=900, kernel_name="python3", resources={
-            "metadata": {"path": tmp}}, shutdown_kernel="immediate").execute()
+            "metadata": {"path": tmp}}, shutdown_kernel="immediate",
+            extra_arguments=["--log-level=ERROR"]).execute()
         return time.perf_counter() - start
 
 

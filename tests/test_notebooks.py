@@ -18,6 +18,7 @@ def test_solution_notebook_runs_in_a_kernel(chapter, tmp_path, monkeypatch):
     work.mkdir()
     monkeypatch.setenv("D2L_COURSE_DATA", str(data))  # generated corpora, not the user's home
     NotebookClient(nb, timeout=300, kernel_name="python3", shutdown_kernel="immediate",
+                   extra_arguments=["--log-level=ERROR"],
                    resources={"metadata": {"path": str(work)}}).execute()
     # Worked examples write their files to temporary folders, never beside the notebook.
     assert not list(work.iterdir()), sorted(p.name for p in work.iterdir())
