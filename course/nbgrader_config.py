@@ -22,9 +22,10 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.Execute.shutdown_kernel = "immediate"
 c.Execute.timeout = 600
 
+# The student's own outputs (prints, plots) are kept for the feedback page: no kernel runs during
+# autograde, so nothing stale can mix with them, and LimitOutput bounds their size.
 c.Autograde.sanitize_preprocessors = [
     "grader.autograde.RepairMetadata",
-    "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
@@ -44,3 +45,15 @@ c.ExportApp.plugin_class = "grader.export.ExerciseCsvExport"
 # Kernels that nbgrader starts (Validate) log only errors: no warning about their local TCP
 # transport in every run.
 c.Execute.extra_arguments = ["--log-level=ERROR"]
+
+# Feedback pages: exercises named with their scores, messages instead of grade-cell code, math as
+# MathML (no CDN).
+from grader.feedback import TEMPLATES  # noqa: E402
+
+c.HTMLExporter.template_name = "d2l_feedback"
+c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES)]
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "grader.feedback.MathToMathML",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

@@ -65,8 +65,11 @@ def fill_grade_cells(nb: nbformat.NotebookNode, report: dict) -> nbformat.Notebo
         cell.execution_count = count
         cell.outputs = [
             nbformat.v4.new_output("stream", name="stdout", text=feedback_text(entry, report)),
-            nbformat.v4.new_output("execute_result", data={"text/plain": repr(round(score, 4))},
-                                   execution_count=count),
+            # nbgrader's partial credit reads text/plain; pages show the HTML ("3 / 4 points").
+            nbformat.v4.new_output("execute_result", data={
+                "text/plain": repr(round(score, 4)),
+                "text/html": f'<span class="d2l-score">{round(score, 2):g} / {points:g} '
+                             "points</span>"}, execution_count=count),
         ]
     nb.metadata["d2l_course"] = {"report": report}
     return nb

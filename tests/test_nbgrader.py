@@ -121,6 +121,12 @@ def test_feedback_is_actionable_and_hides_checks(graded):
     run_nbgrader(course, "generate_feedback", last)
     html = (course / "feedback" / "carol" / last / f"{last}.html").read_text()
     assert "not implemented yet" in html
+    from grader.course import exercises_of
+
+    first = next(iter(exercises_of(last)))
+    assert f'<a href="#{first}">Exercise <code>{first}</code></a>' in html  # named, not "Test cell"
+    assert "points</span>" in html and "Test cell" not in html
+    assert "mathjax" not in html.lower() and "cdn." not in html.lower()  # works offline
     for secret in ("expect_tensor", "student.call", "import solutions", "BEGIN SOLUTION"):
         assert secret not in html
 
