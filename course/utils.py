@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 import torch
+
+_NOTICES: list[tuple[int | None, str]] = []  # (the notebook cell that printed it, the message)
+
+
+def _cell() -> int | None:
+    """The execution count of the running notebook cell (``None`` outside a kernel)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "execution_count", None)
+
+
+def notice(message: str) -> None:
+    """Print a notice about the data in use; plots that redraw in this cell print it again."""
+    print(message)
+    _NOTICES.append((_cell(), message))
+
+
+def notices_of_this_cell() -> list[str]:
+    """The notices the running notebook cell has printed (none outside a kernel)."""
+    cell = _cell()
+    return [m for c, m in _NOTICES if cell is not None and c == cell]
 
 
 class Timer:

@@ -15,6 +15,7 @@ import torch
 from torch.utils import data
 
 from course.gating import exercise_of
+from course.utils import notice
 
 FASHION_MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -111,7 +112,7 @@ def load_data_fashion_mnist(batch_size: int, resize: int | None = None,
         loader.source = source
     load_data_fashion_mnist.last_source = source
     if verbose:
-        print(f"load_data_fashion_mnist: using {message}")
+        notice(f"load_data_fashion_mnist: using {message}")
     return loaders
 
 

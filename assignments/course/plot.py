@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from course.utils import notices_of_this_cell
+
 
 def _plt():
     import matplotlib.pyplot as plt
@@ -155,8 +157,12 @@ class Animator:
         if self.display:
             from IPython import display
 
-            display.display(self.fig)
+            # Replace the cell's output when the new figure arrives (not at the next print, which
+            # would lose the figure), and repeat the cell's data notices under it.
             display.clear_output(wait=True)
+            display.display(self.fig)
+            for message in notices_of_this_cell():
+                print(message)
         else:
             self.fig.canvas.draw_idle()
 
