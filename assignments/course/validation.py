@@ -3,7 +3,8 @@
 Every exercise's grade cell calls ``validate("name", forbid=(...))`` after the exercise's worked
 examples. It fails, with the exercise's own message, when the exercise is not defined, is still
 the release's stub, uses a library op the exercise must build from scratch (a scan of its source,
-like the grader's), or when a worked example since the previous grade cell failed (a ``check``
+and a run of its worked examples that watches which torch functions its code calls, like the
+grader's), or when a worked example since the previous grade cell failed (a ``check``
 that did not match, or any error the cell raised). The hidden checks stay hidden: passing
 Validate is necessary, not sufficient. Autograding never runs these cells.
 """
@@ -16,6 +17,7 @@ import sys
 import textwrap
 
 _FAILURES: list[str] = []  # worked-example problems since the last validate()
+_EXAMPLES: list[str] = []  # worked examples (cells that call check) run since then
 _HOOKED: list[bool] = []
 
 
@@ -40,6 +42,9 @@ def _watch_cells() -> None:
         if error is not None and not getattr(error, "_d2l_recorded", False):
             text = f"{type(error).__name__}: {error}".strip().rstrip(":")
             _FAILURES.append(f"a cell raised {text}")
+        source = getattr(getattr(result, "info", None), "raw_cell", "") or ""
+        if error is None and "check(" in source and "validate(" not in source:
+            _EXAMPLES.append(source)
 
     shell.events.register("post_run_cell", after)
     _HOOKED.append(True)
@@ -78,6 +83,49 @@ def _forbidden_uses(source: str, forbid: tuple[str, ...]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def _code_of(obj) -> set:
+    """The code objects of a function, or of every function a class defines."""
+    functions = [obj] if inspect.isfunction(obj) else [
+        v for v in vars(obj).values() if inspect.isfunction(v)] if inspect.isclass(obj) else []
+    codes, stack = set(), [f.__code__ for f in functions]
+    while stack:
+        code = stack.pop()
+        codes.add(code)
+        stack += [c for c in code.co_consts if inspect.iscode(c)]
+    return codes
+
+
+def _ops_at_run_time(obj, forbid: tuple[str, ...], examples: list[str],
+                     namespace: dict) -> list[str]:
+    """The forbidden torch functions that ``obj``'s code calls while the worked examples run
+    again (their output hidden; failures were already counted)."""
+    import contextlib
+    import io
+
+    from torch.overrides import TorchFunctionMode
+
+    codes, used = _code_of(obj), []
+
+    class Recorder(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            name = getattr(func, "__name__", "")
+            if name in forbid and name not in used:
+                frame = sys._getframe(1)
+                while frame is not None and frame.f_code not in codes:
+                    frame = frame.f_back
+                if frame is not None:
+                    used.append(name)
+            return func(*args, **(kwargs or {}))
+
+    for source in examples:
+        with contextlib.redirect_stdout(io.StringIO()), Recorder():
+            try:
+                exec(compile(source, "<worked example>", "exec"), dict(namespace))  # noqa: S102
+            except Exception:  # noqa: BLE001, S110 - its failure was recorded when it ran
+                pass
+    return used
+
+
 def _failed(message: str) -> AssertionError:
     error = AssertionError(message)
     error._d2l_recorded = True  # Validate's own verdict is not a worked example's failure
@@ -90,6 +138,7 @@ def validate(name: str, forbid: tuple[str, ...] = (), namespace: dict | None = N
     ``namespace`` defaults to the calling notebook's globals.
     """
     problems, _FAILURES[:] = list(_FAILURES), []
+    examples, _EXAMPLES[:] = list(_EXAMPLES), []
     if namespace is None:
         namespace = inspect.currentframe().f_back.f_globals
     if name not in namespace:
@@ -104,6 +153,12 @@ def validate(name: str, forbid: tuple[str, ...] = (), namespace: dict | None = N
     if used:
         raise _failed(f"`{name}` must be built from scratch, but it uses {', '.join(used)}"
                              " (the grader scores it 0 until they are gone)")
+    if forbid and examples:
+        used = _ops_at_run_time(namespace[name], tuple(forbid), examples, namespace)
+        if used:
+            raise _failed(f"`{name}` must be built from scratch, but its worked example called "
+                          f"{', '.join(used)} from its code (the grader scores it 0 until they "
+                          "are gone)")
     if problems:
         raise _failed(f"`{name}`'s worked example failed: " + "; ".join(problems[:3]))
     print(f"✓ {name}: the public checks pass (the hidden checks test more)")
