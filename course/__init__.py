@@ -16,6 +16,14 @@ from course.data import (
     translation_pairs,
 )
 from course.gating import ToolboxLocked
+from course.optimization import (
+    airfoil_path,
+    get_data_ch11,
+    read_airfoil,
+    show_trace_2d,
+    train_ch11,
+    train_concise_ch11,
+)
 from course.plot import Animator, plot, set_axes, set_figsize, show_images
 from course.rnn import (
     RNNModel,
@@ -69,6 +77,12 @@ from course.train import (
 from course.utils import Accumulator, Timer, try_all_gpus, try_gpu
 
 __all__ = [
+    "airfoil_path",
+    "get_data_ch11",
+    "read_airfoil",
+    "show_trace_2d",
+    "train_ch11",
+    "train_concise_ch11",
     "check",
     "Decoder",
     "Encoder",
