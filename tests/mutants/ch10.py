@@ -63,8 +63,45 @@ def masked_softmax(X, valid_lens):
     X = X.masked_fill(~mask, -1e6)
     return torch.softmax(X.reshape(shape), dim=-1)
 '''),
+        ("masks with -inf, so a row of valid length 0 becomes NaN", '''
+def masked_softmax(X, valid_lens):
+    if valid_lens is None:
+        return torch.softmax(X, dim=-1)
+    lens = valid_lens.reshape(X.shape[0], -1).expand(X.shape[0], X.shape[1])
+    keep = torch.arange(X.shape[-1])[None, None, :] < lens[..., None]
+    return torch.softmax(X.masked_fill(~keep, float("-inf")), dim=-1)
+'''),
     ],
     "AdditiveAttention": [
+        ("never applies its dropout layer", '''
+class AdditiveAttention(nn.Module):
+    def __init__(self, key_size, query_size, num_hiddens, dropout):
+        super().__init__()
+        self.W_k = nn.Linear(key_size, num_hiddens, bias=False)
+        self.W_q = nn.Linear(query_size, num_hiddens, bias=False)
+        self.w_v = nn.Linear(num_hiddens, 1, bias=False)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, queries, keys, values, valid_lens):
+        features = torch.tanh(self.W_q(queries).unsqueeze(2) + self.W_k(keys).unsqueeze(1))
+        self.attention_weights = masked_softmax(self.w_v(features).squeeze(-1), valid_lens)
+        return torch.bmm(self.attention_weights, values)
+'''),
+        ("stores the attention weights after dropout", '''
+class AdditiveAttention(nn.Module):
+    def __init__(self, key_size, query_size, num_hiddens, dropout):
+        super().__init__()
+        self.W_k = nn.Linear(key_size, num_hiddens, bias=False)
+        self.W_q = nn.Linear(query_size, num_hiddens, bias=False)
+        self.w_v = nn.Linear(num_hiddens, 1, bias=False)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, queries, keys, values, valid_lens):
+        features = torch.tanh(self.W_q(queries).unsqueeze(2) + self.W_k(keys).unsqueeze(1))
+        weights = masked_softmax(self.w_v(features).squeeze(-1), valid_lens)
+        self.attention_weights = self.dropout(weights)
+        return torch.bmm(self.attention_weights, values)
+'''),
         ("forgets the tanh", '''
 class AdditiveAttention(nn.Module):
     def __init__(self, key_size, query_size, num_hiddens, dropout):
@@ -97,6 +134,17 @@ class AdditiveAttention(nn.Module):
 '''),
     ],
     "DotProductAttention": [
+        ("applies dropout to the output instead of the attention weights", '''
+class DotProductAttention(nn.Module):
+    def __init__(self, dropout):
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, queries, keys, values, valid_lens=None):
+        scores = torch.bmm(queries, keys.transpose(1, 2)) / queries.shape[-1] ** 0.5
+        self.attention_weights = masked_softmax(scores, valid_lens)
+        return self.dropout(torch.bmm(self.attention_weights, values))
+'''),
         ("forgets the scaling by sqrt(d)", '''
 class DotProductAttention(nn.Module):
     def __init__(self, dropout):

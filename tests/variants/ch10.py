@@ -43,6 +43,17 @@ def masked_softmax(X, valid_lens):
     return torch.softmax(torch.where(keep, X, torch.tensor(-1e6, dtype=X.dtype,
                                                            device=X.device)), dim=-1)
 '''),
+        ("the dtype's smallest number as the fill, masked_fill on a flat view", '''
+def masked_softmax(X, valid_lens):
+    if valid_lens is None:
+        return nn.functional.softmax(X, dim=-1)
+    B, Q, K = X.shape
+    lens = valid_lens.repeat_interleave(Q) if valid_lens.dim() == 1 else valid_lens.flatten()
+    flat = X.reshape(B * Q, K)
+    masked = flat.masked_fill(torch.arange(K)[None, :] >= lens[:, None],
+                              torch.finfo(X.dtype).min)
+    return nn.functional.softmax(masked, dim=-1).reshape(B, Q, K)
+'''),
     ],
     "AdditiveAttention": [
         ("a loop over the queries", '''
@@ -76,6 +87,18 @@ class DotProductAttention(nn.Module):
         scores = torch.einsum("bqd,bkd->bqk", queries, keys) * queries.shape[-1] ** -0.5
         self.attention_weights = masked_softmax(scores, valid_lens)
         return torch.matmul(self.dropout(self.attention_weights), values)
+'''),
+        ("functional dropout with the layer's p and the module's mode", '''
+class DotProductAttention(nn.Module):
+    def __init__(self, dropout, **kwargs):
+        super().__init__(**kwargs)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, queries, keys, values, valid_lens=None):
+        d = queries.shape[-1]
+        self.attention_weights = masked_softmax(queries @ keys.mT / math.sqrt(d), valid_lens)
+        dropped = nn.functional.dropout(self.attention_weights, self.dropout.p, self.training)
+        return dropped @ values
 '''),
     ],
     "Seq2SeqAttentionDecoder": [

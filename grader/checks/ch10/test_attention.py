@@ -15,7 +15,7 @@ from torch.nn import functional as F
 
 import solutions.ch10 as ref
 from grader.engine import strategies as st
-from grader.engine.compare import expect, expect_tensor, fail
+from grader.engine.compare import expect, expect_tensor, fail, shape_of, tensor
 from grader.engine.plugin import exercise
 
 F64 = torch.float64
@@ -311,17 +311,19 @@ MASK_HINT = ("replace the scores at key positions >= the valid length by -1e6, t
              "to each query")
 
 
-def _mask_case(student, gen, device, valid_kind):
+def _mask_case(student, gen, device, valid_kind, dtype=F64):
     B, Q, K = 4, 3, 6
-    X = st.normal(gen, B, Q, K, scale=2.0, device=device)
+    X = st.normal(gen, B, Q, K, scale=2.0, device=device).to(dtype)
     if valid_kind is None:
         valid_lens = None
     elif valid_kind == 1:
         valid_lens = torch.tensor([2, 6, 1, 4], device=device)
+    elif valid_kind == "1-zero":
+        valid_lens = torch.tensor([3, 0, 6, 1], device=device)
     else:
         valid_lens = torch.randint(1, K + 1, (B, Q), generator=gen).to(device)
         valid_lens[0, 0] = 0
-    G = st.normal(gen, B, Q, K, device=device)
+    G = st.normal(gen, B, Q, K, device=device).to(dtype)
     got = student.scenario(_function_run, "masked_softmax", [X, valid_lens], [0], G,
                            what="masked_softmax(X, valid_lens)", name="masked_softmax")
     leaf = X.clone().requires_grad_(True)
@@ -329,8 +331,11 @@ def _mask_case(student, gen, device, valid_kind):
     grad = torch.autograd.grad(expected, leaf, G)[0]
     shown = None if valid_lens is None else valid_lens.tolist()
     what = f"masked_softmax(X, valid_lens={shown})"
-    text = f"X of shape {(B, Q, K)}, float64"
-    expect_tensor(got["result"], expected.detach(), what=what, inputs=text, hint=MASK_HINT)
+    text = f"X of shape {(B, Q, K)}, {str(dtype).removeprefix('torch.')}"
+    hint = MASK_HINT + ("; a row whose valid length is 0 has every score replaced, so its "
+                        "weights are uniform (a -inf fill would give NaN)"
+                        if valid_kind in (2, "1-zero") else "")
+    expect_tensor(got["result"], expected.detach(), what=what, inputs=text, hint=hint)
     if got["grads"] is None or got["grads"][0] is None:
         fail(f"{what} is not differentiable with respect to X")
     expect_tensor(got["grads"][0], grad, what=f"the gradient of {what} with respect to X",
@@ -350,6 +355,11 @@ def test_masked_softmax_1d(student, gen):
 @exercise("masked_softmax", weight=2)
 def test_masked_softmax_2d(student, gen):
     _mask_case(student, gen, None, 2)
+
+
+@exercise("masked_softmax")
+def test_masked_softmax_float32_with_an_empty_row(student, gen):
+    _mask_case(student, gen, None, "1-zero", dtype=torch.float32)
 
 
 @exercise("masked_softmax")
@@ -404,6 +414,70 @@ def test_dot_product_attention_masked(student, gen):
 def test_dot_product_attention_unmasked(student, gen):
     _attention_case(student, gen, "DotProductAttention", (0.0,), ref.DotProductAttention(0.0),
                     2, 3, 4, 7, 7, 2, False)
+
+
+def _dropout_run(ns, name, args, inputs):
+    """Build ``name(*args)`` (grader ``masked_softmax``), run it once in training mode."""
+    def grader_masked_softmax(X, valid_lens):
+        return torch.softmax(X, dim=-1)
+
+    with objects.Swap(ns, {"masked_softmax": grader_masked_softmax}  # noqa: F821
+                      if "masked_softmax" in ns else {}):
+        module = ns[name](*args)
+        if not isinstance(module, torch.nn.Module):
+            return {"module": False}
+        module = module.double().train()
+        with torch.no_grad():
+            result = module(*inputs)
+        return {"module": True, "result": result,
+                "weights": getattr(module, "attention_weights", None)}
+
+
+def _dropout_case(student, gen, name, args, dq, dk):
+    """In training mode with dropout p the output is ``bmm(dropout(weights), values)``: with
+    values ``[I | v]`` its first K columns are the dropped weights themselves (each 0 or
+    ``weight / (1 - p)``, about a fraction p of them 0) and its last column is those times ``v``.
+    """
+    p, B, Q, K = args[-1], 16, 8, 8
+    queries, keys = st.normal(gen, B, Q, dq), st.normal(gen, B, K, dk)
+    v = st.normal(gen, B, K, 1)
+    values = torch.cat([torch.eye(K, dtype=F64).expand(B, K, K), v], dim=-1)
+    what = f"{name}{tuple(args)} in training mode"
+    got = student.scenario(_dropout_run, name, list(args), [queries, keys, values, None],
+                           what=what, name=name)
+    expect(got["module"], f"{name}{tuple(args)} is not an nn.Module")
+    result = tensor(got["result"], f"the output of {what}")
+    weights = tensor(got["weights"], f"the attention_weights {what} stores").double()
+    expect(tuple(result.shape) == (B, Q, K + 1) and tuple(weights.shape) == (B, Q, K),
+           f"{what} returned {shape_of(result)} and stored attention_weights of "
+           f"{shape_of(weights)}; expected {(B, Q, K + 1)} and {(B, Q, K)}")
+    hint = ("store attention_weights = masked_softmax(scores, valid_lens) before dropout and "
+            "return bmm(self.dropout(attention_weights), values): dropout acts on the weights, "
+            "not on the output")
+    dropped = result[..., :K].double()
+    kept = (dropped - weights / (1 - p)).abs() <= 1e-9 + 1e-6 * weights
+    zeroed = dropped.abs() <= 1e-12
+    inputs = (f"values = [I | v] of shape {(B, K, K + 1)}, so the first {K} output columns are "
+              "the dropped-out attention weights")
+    expect(bool((kept | zeroed).all()),
+           f"with {what}, output entries are neither 0 nor attention_weights / (1 - p) "
+           f"({inputs}). Hint: {hint}")
+    share = zeroed.double().mean().item()
+    expect(abs(share - p) < 0.08,
+           f"with {what}, {share:.0%} of the attention weights were dropped; expected about "
+           f"{p:.0%} ({inputs}). Hint: {hint}")
+    expect_tensor(result[..., K:].double(), dropped @ v, what=f"the output of {what} for a "
+                  "value column", inputs=inputs, hint=hint, check_dtype=False)
+
+
+@exercise("AdditiveAttention")
+def test_additive_attention_dropout_in_training_mode(student, gen):
+    _dropout_case(student, gen, "AdditiveAttention", (3, 5, 8, 0.5), 5, 3)
+
+
+@exercise("DotProductAttention")
+def test_dot_product_attention_dropout_in_training_mode(student, gen):
+    _dropout_case(student, gen, "DotProductAttention", (0.3,), 4, 4)
 
 
 # --- 10.4 Seq2SeqAttentionDecoder -----------------------------------------------------------------
