@@ -13,9 +13,11 @@ for both routes; ``resume`` grades only the submissions that have no report yet.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
+import socket
 import sys
 from collections import deque
 from collections.abc import Callable
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING
 from grader.engine.options import Course, Options
 from grader.engine.report import failed_report, write_csv, write_json
 from grader.engine.run import GRADER_MEMORY, baseline, grade, limit_memory, prepare
+from grader.engine.sandbox import _SERVERS, ServerClient, fork_server, share_fork_server
 
 if TYPE_CHECKING:
     from grader.engine.cluster import Cluster
@@ -72,6 +75,23 @@ def _stop_worker_server() -> None:
         stop()
 
 
+def _start_shared_server(course: Course, options: Options) -> tuple[ServerClient | None, bool]:
+    """The sandbox fork server that ``grade-all``'s workers share (this process's own, started
+    here first thing so that its torch import overlaps the workers' start), and whether it was
+    started here; ``None`` (each worker then starts its own) where it fails to start."""
+    existed = (options.isolate, course) in _SERVERS
+    try:
+        return fork_server(course, options.isolate), not existed
+    except (OSError, RuntimeError):
+        return None, False
+
+
+def _stop_shared_server(course: Course, options: Options, server: ServerClient) -> None:
+    if _SERVERS.get((options.isolate, course)) is server:
+        del _SERVERS[options.isolate, course]
+    server.close()
+
+
 def worker_context():
     """The start method of ``grade-all``'s workers: forked from a server that has imported
     ``PRELOAD`` (a worker's start then costs its own fork server only), or spawned fresh with
@@ -84,9 +104,13 @@ def worker_context():
 
 
 def _init_worker(chapter: str, course: Course, options: Options,
-                 grader_memory: int | None) -> None:
+                 grader_memory: int | None, connector: socket.socket | None = None) -> None:
     os.environ["OMP_NUM_THREADS"] = "1"
     try:
+        if connector is not None:
+            with contextlib.suppress(OSError, RuntimeError):  # then it starts one of its own
+                share_fork_server(course, options.isolate, connector)
+            connector.close()
         if not baseline():
             prepare(chapter, course, options)
         import torch
@@ -242,10 +266,19 @@ def grade_all(submissions: dict[str, Path], chapter: str, course: Course, *, wor
                 reports[student] = report
     todo = {s: p for s, p in submissions.items() if s not in reports}
 
+    shared, started, connectors = None, False, []
+    if todo and cluster is None and not baseline() and sys.platform == "linux":
+        shared, started = _start_shared_server(course, options)
+
     def pool(size: int) -> ProcessPoolExecutor:
+        connector = None
+        if shared is not None and shared.alive():
+            with contextlib.suppress(OSError, RuntimeError):
+                connector = shared.connection()
+                connectors.append(connector)
         return ProcessPoolExecutor(max_workers=size, mp_context=worker_context(),
                                    initializer=_init_worker,
-                                   initargs=(chapter, course, options, grader_memory))
+                                   initargs=(chapter, course, options, grader_memory, connector))
 
     def job(executor: ProcessPoolExecutor, student: str) -> Future:
         return executor.submit(_grade_one, student, str(todo[student]), chapter, course,
@@ -279,6 +312,10 @@ def grade_all(submissions: dict[str, Path], chapter: str, course: Course, *, wor
                 grade_each(list(todo), workers, pool, job, record, dead)
             finally:
                 _stop_worker_server()
+                for connector in connectors:
+                    connector.close()
+                if started:
+                    _stop_shared_server(course, options, shared)
         elif todo:
             from grader.engine.cluster import grade_on_cluster
 

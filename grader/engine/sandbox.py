@@ -20,6 +20,7 @@ the submission again, so one bad exercise does not cost the others.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import re
@@ -96,10 +97,99 @@ def child_modules() -> dict[str, str]:
     return modules
 
 
-class ForkServer:
+class ServerClient:
+    """A connection to a fork server: ask it to fork, watch and end sandboxes.
+
+    ``ForkServer`` starts a server and is its first client; ``SharedServer`` is a connection of
+    another grading process (a ``grade-all`` worker) to a server that its parent started.
+    """
+
+    control: socket.socket
+    base: str
+    isolate: bool
+    namespaces: bool
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.info: dict | None = None
+
+    def _wait_ready(self) -> None:
+        if self.info is None:
+            self.info = self._answer(120.0)[0]
+
+    def _answer(self, seconds: float) -> tuple[dict, list[int]]:
+        ready, _, _ = select.select([self.control], [], [], seconds)
+        try:
+            data, fds, _, _ = socket.recv_fds(self.control, 1 << 16, 1) if ready else (b"", [],
+                                                                                     0, None)
+        except OSError:
+            data, fds = b"", []
+        if not data:
+            self.close()
+            raise RuntimeError("the sandbox fork server did not answer")
+        return json.loads(data), fds
+
+    def _ask(self, request: dict, fds: list[int] = ()) -> dict:
+        return self._ask_fds(request, fds)[0]
+
+    def _ask_fds(self, request: dict, fds: list[int] = ()) -> tuple[dict, list[int]]:
+        with self.lock:
+            self._wait_ready()
+            socket.send_fds(self.control, [json.dumps(request).encode()], list(fds))
+            return self._answer(60.0)
+
+    def alive(self) -> bool:
+        """Whether the server can still be asked."""
+        return self.control.fileno() >= 0
+
+    def describe(self) -> dict:
+        """What isolation the server set up (after it is ready)."""
+        with self.lock:
+            self._wait_ready()
+        return dict(self.info or {})
+
+    def connection(self) -> socket.socket:
+        """A new socket to this server for another process (``SharedServer``): each process
+        that grades needs its own, since answers come back on the socket that asked."""
+        answer, fds = self._ask_fds({"op": "connect"})
+        if not fds:
+            raise RuntimeError(f"the sandbox fork server refused a connection: {answer}")
+        return socket.socket(fileno=fds[0])
+
+    def spawn(self, config: dict, fds: list[int]) -> int:
+        """Fork a sandbox with ``config`` and the pipe and log descriptors; return its pid."""
+        answer = self._ask({"op": "spawn", "config": config}, fds)
+        if answer.get("pid") is None:
+            raise SandboxDied(f"the sandbox could not start ({answer.get('error')})")
+        return int(answer["pid"])
+
+    def usage(self, pid: int) -> dict | None:
+        """Sandbox ``pid``'s CPU seconds so far (all its processes) and live tasks, or ``None``."""
+        try:
+            answer = self._ask({"op": "usage", "pid": pid})
+        except (OSError, RuntimeError):
+            return None
+        return answer if answer.get("cpu") is not None else None
+
+    def end(self, pid: int, died: bool = False) -> tuple[int | None, str | None]:
+        """Kill sandbox ``pid`` with every process it started; return its exit code and why the
+        server killed it, if it did. ``died``: the grader saw it end (wait for its own code)."""
+        try:
+            answer = self._ask({"op": "end", "pid": pid, "died": died})
+        except (OSError, RuntimeError):
+            return None, None
+        return answer.get("code"), answer.get("reason")
+
+    def close(self) -> None:
+        """Hang up: the server ends every sandbox this connection started."""
+        self.control.close()
+
+
+class ForkServer(ServerClient):
     """A clean interpreter that has imported torch and forks one sandbox per request.
 
-    Started once per grading process (``fork_server``), inside new user, PID, network, IPC and
+    Started once per grading process (``fork_server``), or once per ``grade-all`` batch and
+    shared by its workers (``ServerClient.connection``), inside new user, PID, network, IPC and
     mount namespaces where ``unshare`` works; it never runs student code itself. Forking saves
     each sandbox the interpreter start and the torch import. Its folder ``base`` holds the
     sandboxes' scratch folders and the mountpoint of their shared root; ``close`` (or the
@@ -107,6 +197,7 @@ class ForkServer:
     """
 
     def __init__(self, isolate: bool, course: Course):
+        super().__init__()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         view_r, view_w = os.pipe()
         self.base = os.path.realpath(tempfile.mkdtemp(prefix="d2l-grading-"))
@@ -135,8 +226,6 @@ class ForkServer:
         except OSError:
             pass
         self.control = ours
-        self.lock = threading.Lock()
-        self.info: dict | None = None
         self._view_error: BaseException | None = None
         # The view is listed while the server imports torch, and reaches it through a pipe.
         self._viewer = threading.Thread(target=self._send_view, args=(course, view_w),
@@ -161,55 +250,11 @@ class ForkServer:
             if self._view_error is not None:
                 raise RuntimeError("listing what the sandbox may see failed") from \
                     self._view_error
-            self.info = self._answer(120.0)
-
-    def _answer(self, seconds: float) -> dict:
-        ready, _, _ = select.select([self.control], [], [], seconds)
-        data = self.control.recv(1 << 16) if ready else b""
-        if not data:
-            self.close()
-            raise RuntimeError("the sandbox fork server did not answer")
-        return json.loads(data)
-
-    def _ask(self, request: dict, fds: list[int] = ()) -> dict:
-        with self.lock:
-            self._wait_ready()
-            socket.send_fds(self.control, [json.dumps(request).encode()], list(fds))
-            return self._answer(60.0)
+        super()._wait_ready()
 
     def alive(self) -> bool:
         """Whether the server process is still running."""
-        return self.proc.poll() is None
-
-    def describe(self) -> dict:
-        """What isolation the server set up (after it is ready)."""
-        with self.lock:
-            self._wait_ready()
-        return dict(self.info or {})
-
-    def spawn(self, config: dict, fds: list[int]) -> int:
-        """Fork a sandbox with ``config`` and the pipe and log descriptors; return its pid."""
-        answer = self._ask({"op": "spawn", "config": config}, fds)
-        if answer.get("pid") is None:
-            raise SandboxDied(f"the sandbox could not start ({answer.get('error')})")
-        return int(answer["pid"])
-
-    def usage(self, pid: int) -> dict | None:
-        """Sandbox ``pid``'s CPU seconds so far (all its processes) and live tasks, or ``None``."""
-        try:
-            answer = self._ask({"op": "usage", "pid": pid})
-        except (OSError, RuntimeError):
-            return None
-        return answer if answer.get("cpu") is not None else None
-
-    def end(self, pid: int, died: bool = False) -> tuple[int | None, str | None]:
-        """Kill sandbox ``pid`` with every process it started; return its exit code and why the
-        server killed it, if it did. ``died``: the grader saw it end (wait for its own code)."""
-        try:
-            answer = self._ask({"op": "end", "pid": pid, "died": died})
-        except (OSError, RuntimeError):
-            return None, None
-        return answer.get("code"), answer.get("reason")
+        return self.proc.poll() is None and super().alive()
 
     def close(self) -> None:
         """Stop the server, which ends every sandbox first; remove its folder."""
@@ -225,19 +270,59 @@ class ForkServer:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
-_SERVERS: dict[tuple[bool, Course], ForkServer] = {}
+class SharedServer(ServerClient):
+    """This process's connection to a fork server another process started and owns (see
+    ``share_fork_server``)."""
+
+    def __init__(self, control: socket.socket, isolate: bool, info: dict):
+        super().__init__()
+        self.control = control
+        self.isolate = isolate
+        self.info = info
+        self.base = info["base"]
+        self.namespaces = bool(info.get("namespaces"))
 
 
-def fork_server(course: Course, isolate: bool = True) -> ForkServer:
-    """This process's fork server (one per isolation setting), started on first use.
+_SERVERS: dict[tuple[bool, Course], ServerClient] = {}
+
+
+def fork_server(course: Course, isolate: bool = True) -> ServerClient:
+    """This process's fork server (one per isolation setting), started on first use, or the
+    shared one ``share_fork_server`` connected it to.
 
     Starting it early (e.g. first thing in the CLI) overlaps its torch import with the grader's;
-    the first ``spawn`` waits until it is ready.
+    the first ``spawn`` waits until it is ready. A shared server that has gone is replaced by
+    one of this process's own.
     """
     server = _SERVERS.get((isolate, course))
-    if server is None or not server.alive() or server.control.fileno() < 0:
+    if server is None or not server.alive():
         server = _SERVERS[isolate, course] = ForkServer(isolate, course)
     return server
+
+
+def share_fork_server(course: Course, isolate: bool, connector: socket.socket) -> None:
+    """Make this process grade in sandboxes of a fork server another process started:
+    ``connector`` is a connection to it (``ServerClient.connection``), possibly held by several
+    processes, on which this process asks for a connection of its own."""
+    with contextlib.suppress(KeyError):
+        _SERVERS.pop((isolate, course)).close()
+    answer, fds = _Connector(connector)._ask_fds({"op": "connect"})
+    if not fds:
+        raise RuntimeError(f"the shared sandbox fork server refused a connection: {answer}")
+    _SERVERS[isolate, course] = SharedServer(socket.socket(fileno=fds[0]), isolate, answer)
+
+
+class _Connector(ServerClient):
+    """A connection used only to ask for connections; several processes may hold it, and each
+    asks once and reads one answer, which carries a socket: any answer will do."""
+
+    def __init__(self, control: socket.socket):
+        super().__init__()
+        self.control = control
+        self.info = {}
+
+    def close(self) -> None:
+        pass
 
 
 @atexit.register
@@ -283,7 +368,7 @@ class Budget:
         return None
 
 
-def isolation_report(server: ForkServer, files: str, limits: Limits) -> dict:
+def isolation_report(server: ServerClient, files: str, limits: Limits) -> dict:
     """The report's ``isolation`` entry: which layers held for this sandbox."""
     info = server.describe()
     if not server.isolate:
@@ -328,7 +413,7 @@ class Sandbox:
         self.limits = self.options.limits
         self.isolate = self.options.isolate
         self.pid: int | None = None
-        self._server: ForkServer | None = None
+        self._server: ServerClient | None = None
         self.last_progress: str | None = None
         self.scratch: str | None = None
         self.load_info: dict | None = None

@@ -4,6 +4,9 @@
 PID, network, IPC and mount namespaces where the kernel allows them. It imports torch once,
 builds what every sandbox shares (the read-only root, the Landlock ruleset), then forks a
 sandbox per ``spawn`` request on its control socket; no student code ever runs in the server.
+Other grading processes (``grade-all``'s workers) share it: a ``connect`` request on any of its
+sockets answers with a socket of their own, and the sandboxes a client started end when it
+hangs up.
 
 With a PID namespace, each sandbox gets its own and is its init: it enters the private root and
 a user namespace of its own before it seals itself, and killing it ends every process the
@@ -89,6 +92,8 @@ class Server:
     def __init__(self, config: dict, control: socket.socket):
         self.config = config
         self.control = control
+        self.clients: list[socket.socket] = [control]
+        self.owners: dict[int, socket.socket] = {}
         self.isolate = config["isolate"]
         if self.isolate and not config.get("view"):
             raise RuntimeError("isolation without the grader's view of the file system")
@@ -225,7 +230,8 @@ class Server:
             try:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-                self.control.close()
+                for client in self.clients:
+                    client.close()
                 child()
             except BaseException:  # noqa: BLE001 - tell the grader, through the output log
                 traceback.print_exc()
@@ -295,6 +301,7 @@ class Server:
         """Kill sandbox ``pid`` with everything it started; its exit code and, when the server
         killed it, why. ``died``: the grader saw it end, so wait for its own exit code; else
         it is reaped later (ending a namespace takes the kernel a while)."""
+        self.owners.pop(pid, None)
         box = self.watch.boxes.pop(pid, None)
         if box is None:
             return {"code": None}
@@ -349,39 +356,71 @@ class Server:
         shutil.rmtree(self.config["base"], ignore_errors=True)
 
     def loop(self) -> None:
-        """Answer control requests; watch the sandboxes between them."""
+        """Answer control requests; watch the sandboxes between them. Returns when the grader
+        that started the server hangs up."""
         last = time.monotonic()
         while True:
             timeout = TICK if self.watch.boxes or self.dying else None
-            ready, _, _ = select.select([self.control], [], [], timeout)
+            ready, _, _ = select.select(self.clients, [], [], timeout)
             self._collect()
-            if ready:
+            for client in ready:
                 try:
-                    data, fds, _, _ = socket.recv_fds(self.control, 1 << 22, 3)
+                    data, fds, _, _ = socket.recv_fds(client, 1 << 22, 3)
                 except OSError:
-                    data = b""
+                    data, fds = b"", []
                 if not data:
-                    return
-                self.control.sendall(json.dumps(self.handle(json.loads(data), fds)).encode())
+                    if client is self.control:
+                        return
+                    self._hang_up(client)
+                    continue
+                answer, give = self.handle(json.loads(data), fds, client)
+                try:
+                    socket.send_fds(client, [json.dumps(answer).encode()], give)
+                except OSError:
+                    self._hang_up(client)
+                finally:
+                    for fd in give:
+                        os.close(fd)
             if self.watch.boxes and time.monotonic() - last >= TICK:
                 self.watch.tick()
                 last = time.monotonic()
 
-    def handle(self, request: dict, fds: list[int]) -> dict:
-        """One control request: ``spawn``, ``end`` or ``usage``."""
+    def _hang_up(self, client: socket.socket) -> None:
+        """A client other than the grader that started the server is gone: end its
+        sandboxes."""
+        for pid, owner in list(self.owners.items()):
+            if owner is client:
+                self.end(pid, False)
+        if client in self.clients:
+            self.clients.remove(client)
+        client.close()
+
+    def handle(self, request: dict, fds: list[int],
+               client: socket.socket) -> tuple[dict, list[int]]:
+        """One control request (``spawn``, ``end``, ``usage`` or ``connect``): the answer and
+        the descriptors to send with it."""
         op = request["op"]
         if op == "spawn":
             try:
-                return {"pid": self.spawn(request["config"], fds)}
+                pid = self.spawn(request["config"], fds)
             except OSError as exc:
                 for fd in fds:
                     os.close(fd)
-                return {"pid": None, "error": str(exc)}
+                return {"pid": None, "error": str(exc)}, []
+            self.owners[pid] = client
+            return {"pid": pid}, []
+        for fd in fds:
+            os.close(fd)
         if op == "end":
-            return self.end(request["pid"], request.get("died", False))
+            return self.end(request["pid"], request.get("died", False)), []
         if op == "usage":
-            return self.watch.look(request["pid"])
-        return {"error": f"unknown op {op!r}"}
+            return self.watch.look(request["pid"]), []
+        if op == "connect":
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            self.clients.append(ours)
+            return {**self.describe(), "base": self.config["base"],
+                    "namespaces": self.config.get("namespaces", False)}, [theirs.detach()]
+        return {"error": f"unknown op {op!r}"}, []
 
 
 def _stop(signum: int, frame: object) -> None:
