@@ -378,7 +378,8 @@ def isolation_report(server: ServerClient, files: str, limits: Limits) -> dict:
     else:
         private = info.get("root", "").startswith("private")
         per_box = ", ".join(["pid", "ipc"] + (["mount"] if private else [])
-                            + (["user"] if info.get("userns") else []))
+                            + (["user"] if info.get("userns") else [])
+                            + (["net (loopback only)"] if info.get("netns") else []))
         namespaces = ("user, pid, net, ipc, mount; per sandbox: " + per_box if info.get("pidns")
                       else "user, pid, net, ipc, mount; shared by the grading process's sandboxes")
     watch = "the fork server's watch" + (" and RLIMIT_NPROC" if info.get("nproc") else "")

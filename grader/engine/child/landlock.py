@@ -82,10 +82,11 @@ def _libc() -> ctypes.CDLL:
 
 
 def ruleset(read: list[str], listed: list[str], write: list[str],
-            devices: list[str]) -> tuple[int | None, str]:
+            devices: list[str], tcp: bool = True) -> tuple[int | None, str]:
     """A ruleset file descriptor with the allow-lists (``None`` where Landlock is unavailable),
     and a line saying what it holds or why it is unavailable. Paths that do not exist are
-    skipped."""
+    skipped. ``tcp``: deny every TCP bind and connect too (not needed in a network namespace
+    of the sandbox's own, where loopback reaches only the sandbox)."""
     if not sys.platform.startswith("linux") or platform.machine() == "alpha":
         return None, "unavailable: Landlock needs Linux"
     libc = _libc()
@@ -94,7 +95,7 @@ def ruleset(read: list[str], listed: list[str], write: list[str],
     if abi < 1:
         return None, "unavailable: the kernel has no Landlock"
     handled = fs_rights(abi)
-    net = NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 else 0
+    net = NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 and tcp else 0
     scoped = SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if abi >= 6 else 0
     attr = _RulesetAttr(handled, net, scoped)
     size = ctypes.sizeof(_RulesetAttr) if abi >= 6 else (16 if abi >= 4 else 8)

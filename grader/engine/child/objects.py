@@ -24,6 +24,10 @@ import torch
 
 from .fromscratch import trusted
 
+# Scenarios reach these as ``objects.run_ranks`` / ``objects.RankFailure``: see ranks.py, where
+# ``def run_ranks(world_size, target, args=(), seconds=30.0)`` documents the multi-process API.
+from .ranks import RankFailure, run_ranks  # noqa: F401
+
 LAYERS = {
     "linear": torch.nn.Linear,
     "flatten": torch.nn.Flatten,

@@ -102,6 +102,10 @@ class Server:
         self.userns = False
         self.notes = {"root": "host file system (no namespaces)"}
         self.rules: int | None = None
+        # Each sandbox gets a network namespace of its own, with only loopback up, where the
+        # kernel allows it: processes of one submission (gloo ranks) talk to each other and to
+        # nothing else, not even another sandbox.
+        self.netns = False
         self.landlock = "off: disabled by the grader's configuration"
         self.watch = watch.Watch(config["share"], config["burst"])
         self.dying: set[int] = set()
@@ -152,6 +156,9 @@ class Server:
                     break
                 if failure is None:
                     self.userns = use_userns
+                    self.netns = True
+                    if self._try(scratch, use_root, use_userns) is not None:
+                        self.netns = False
                     if not use_root and self.root:
                         self.notes["root"] = ("host file system (the private root failed: "
                                               f"{failures[0]})")
@@ -189,14 +196,15 @@ class Server:
         writable places are its own mounts); on the host's file system, one for all, here."""
         view = self.config["view"]
         if self.root:
-            fd, self.landlock = ruleset([], [], [], [])
+            fd, self.landlock = ruleset([], [], [], [], tcp=not self.netns)
             if fd is not None:
                 os.close(fd)
             return
         proc = [f"/proc/{e}" for e in os.listdir("/proc")
                 if not e.isdigit() and e not in ("self", "thread-self")]
         self.rules, self.landlock = ruleset(view["read"] + proc, [*view["listed"], "/proc"],
-                                            [self.config["base"]], view["devices"])
+                                            [self.config["base"]], view["devices"],
+                                            tcp=not self.netns)
 
     def describe(self) -> dict:
         """What held, for the grader's report."""
@@ -205,7 +213,7 @@ class Server:
             shared = "UNIX sockets by path" + ("" if self.pidns else " and System V IPC")
             note += f": only Landlock guards files; {shared} shared with the host"
         return {"ready": True, "root": note, "landlock": self.landlock, "pidns": self.pidns,
-                "userns": self.userns, "nproc": self._nproc()}
+                "userns": self.userns, "netns": self.netns, "nproc": self._nproc()}
 
     def _nproc(self) -> bool:
         """Whether ``RLIMIT_NPROC`` bounds a sandbox: it counts per user namespace, so only
@@ -251,6 +259,9 @@ class Server:
                 linux.unshare(linux.CLONE_NEWIPC)
             except OSError:
                 pass
+        if self.netns:
+            linux.unshare(linux.CLONE_NEWNET)
+            linux.loopback_up()
         if use_userns:
             root.own_user_namespace()
 
@@ -285,7 +296,7 @@ class Server:
         rules = self.rules
         if self.root and self.isolate:
             rules, _ = ruleset(["/"], [], [*root.TMPFS, root.SCRATCH],
-                               self.config["view"]["devices"])
+                               self.config["view"]["devices"], tcp=not self.netns)
         processes = config["limits"]["processes"]
         config = {**config, "isolate": self.isolate, "landlock": self.landlock,
                   "nproc": processes if self._nproc() else None}
