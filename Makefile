@@ -14,7 +14,7 @@ export OMP_NUM_THREADS := 1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 WORKERS ?= 2
 
-.PHONY: venv test lint release check-release course demo bench clean
+.PHONY: venv test lint release check-release course demo bench gpu-check clean
 
 $(STAMP): pyproject.toml
 	@echo "Setting up $(VENV): torch, torchvision, JupyterLab, nbgrader and the test tools"
@@ -48,6 +48,10 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m grader.bench
+
+# On a machine with CUDA: every chapter graded on the GPU, and the bench's CPU-versus-CUDA rows.
+gpu-check: $(STAMP)
+	$(PY) -m grader.gpu_check
 
 clean:
 	rm -rf demo bench/out course/submitted course/autograded course/feedback course/gradebook.db

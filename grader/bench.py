@@ -9,6 +9,8 @@
    with 2 workers on the baseline path; and on Dask (a ``LocalCluster`` of 2 single-threaded
    worker processes, when ``distributed`` is installed) next to the local pool of 2, as a ratio.
 3. Peak resident memory of the grading process and of its sandboxes.
+4. Where CUDA is present: warm grading per chapter on CPU and on CUDA (``--device``), and
+   ch06's from-scratch ``conv2d`` against ``F.conv2d`` on both devices.
 
 Numbers are ratios of measurements taken here, now; nothing is compared with stored timings.
 CPU seconds include every process a measurement started (fork server, sandboxes, workers).
@@ -61,19 +63,21 @@ _WARM = """
 import sys, time
 from grader.course import COURSE, grade
 from grader.engine.run import prepare
-chapter, path = sys.argv[1], sys.argv[2]
+chapter, path, device = sys.argv[1], sys.argv[2], sys.argv[3]
 prepare(chapter, COURSE)
-grade(path, chapter, seed=0)
+grade(path, chapter, seed=0, device=device)
 start = time.perf_counter()
-grade(path, chapter, seed=0)
+report = grade(path, chapter, seed=0, device=device)
+print(report["score"], report["max_score"])
 print(time.perf_counter() - start)
 """
 
 
-def time_warm(chapter: str, mode: str) -> float:
+def time_warm(chapter: str, mode: str, device: str = "cpu") -> float:
     """Seconds to grade the complete notebook in a process that has graded before (as each
     ``grade-all`` worker does): no interpreter start, no imports."""
-    _, _, out = _run([sys.executable, "-c", _WARM, chapter, str(_source(chapter))], mode)
+    _, _, out = _run([sys.executable, "-c", _WARM, chapter, str(_source(chapter)), device],
+                     mode)
     return float(out.split()[-1])
 
 
@@ -195,6 +199,57 @@ def _batch_rows(chapter: str, submissions: int) -> dict:
             "dask_over_pool": dask["wall_s"] / two["wall_s"] if dask else None}
 
 
+_CONV = """
+import sys, time, torch
+from torch.nn import functional as F
+from solutions.ch06 import conv2d
+device = sys.argv[1]
+X = torch.randn(32, 16, 64, 64, device=device)
+W = torch.randn(32, 16, 3, 3, device=device)
+def seconds(fn):
+    fn(X, W, None, 1, 1)
+    if device.startswith("cuda"):
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    for _ in range(10):
+        fn(X, W, None, 1, 1)
+    if device.startswith("cuda"):
+        torch.cuda.synchronize(device)
+    return (time.perf_counter() - start) / 10
+print(seconds(conv2d), seconds(F.conv2d))
+"""
+
+
+def _cuda_available() -> bool:
+    out = subprocess.run([sys.executable, "-c", "import torch; print(torch.cuda.is_available())"],
+                         capture_output=True, text=True)
+    return out.stdout.strip() == "True"
+
+
+def _device_rows(chapters: list[str]) -> dict | None:
+    """Warm grading on CPU and on CUDA per chapter, and the from-scratch ``conv2d`` of ch06
+    (the complete solution's, im2col by ``unfold`` and ``einsum``) against ``F.conv2d`` on
+    both devices; ``None`` (and a line saying so) without CUDA."""
+    if not _cuda_available():
+        print("devices: skipped, no CUDA device here (the CPU rows above are the whole run)")
+        return None
+    print(f"{'chapter':<8} {'cpu warm s':>10} {'cuda warm s':>11} {'cpu/cuda':>9}")
+    rows: dict = {"chapters": {}}
+    for chapter in chapters:
+        cpu, cuda = time_warm(chapter, "fast", "cpu"), time_warm(chapter, "fast", "cuda")
+        rows["chapters"][chapter] = {"cpu_warm_s": cpu, "cuda_warm_s": cuda}
+        print(f"{chapter:<8} {cpu:10.2f} {cuda:11.2f} {cpu / cuda:9.2f}", flush=True)
+    if "ch06" in chapter_ids():
+        for device in ("cpu", "cuda"):
+            _, _, out = _run([sys.executable, "-c", _CONV, device], "fast")
+            ours, library = (float(x) for x in out.split()[-2:])
+            rows[f"conv2d_{device}"] = {"from_scratch_s": ours, "F_conv2d_s": library}
+            print(f"conv2d 32x16x64x64, 3x3 -> 32 channels on {device}: from scratch "
+                  f"{ours * 1e3:.2f} ms, F.conv2d {library * 1e3:.2f} ms, "
+                  f"ratio {ours / library:.1f}x")
+    return rows
+
+
 def _has_dask() -> bool:
     import importlib.util
 
@@ -210,11 +265,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-chapter", default=None)
     parser.add_argument("--no-kernel", action="store_true",
                         help="skip the Jupyter kernel runs (quicker, e.g. while developing)")
+    parser.add_argument("--no-devices", action="store_true",
+                        help="skip the CPU-versus-CUDA section (it skips itself without CUDA)")
     parser.add_argument("--json", help="also write the measurements here")
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     results: dict = {"machine": f"{os.cpu_count()} cores, {sys.platform}"}
     results["chapters"] = _chapter_rows(args.chapters, not args.no_kernel)
+    if not args.no_devices:
+        results["devices"] = _device_rows(args.chapters)
     if args.submissions > 2:
         chapter = args.batch_chapter or (args.chapters or chapter_ids())[0]
         results["batch"] = _batch_rows(chapter, args.submissions)
