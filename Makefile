@@ -14,7 +14,7 @@ export OMP_NUM_THREADS := 1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 WORKERS ?= 2
 
-.PHONY: venv test lint release check-release course demo bench gpu-check clean
+.PHONY: venv test lint release check-release course demo bench gpu-check messages clean
 
 $(STAMP): pyproject.toml
 	@echo "Setting up $(VENV): torch, torchvision, JupyterLab, nbgrader and the test tools"
@@ -35,6 +35,10 @@ release: $(STAMP)
 
 check-release: $(STAMP)
 	$(PY) -m grader check-release
+
+# After changing a message marked _("..."): update the catalogues, then translate what it lists.
+messages: $(STAMP)
+	$(PY) -m grader.messages
 
 test: $(STAMP) lint
 	$(PY) -m pytest -n $(WORKERS) --dist loadgroup -q tests

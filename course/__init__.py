@@ -16,6 +16,7 @@ from course.data import (
     translation_pairs,
 )
 from course.gating import ToolboxLocked
+from course.i18n import use_language
 from course.optimization import (
     airfoil_path,
     get_data_ch11,
@@ -77,6 +78,7 @@ from course.train import (
 from course.utils import Accumulator, Timer, try_all_gpus, try_gpu
 
 __all__ = [
+    "use_language",
     "airfoil_path",
     "get_data_ch11",
     "read_airfoil",

@@ -55,5 +55,6 @@ c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES)]
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "grader.feedback.MathToMathML",
+    "grader.feedback.FeedbackWords",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

@@ -16,6 +16,8 @@ import inspect
 import sys
 import textwrap
 
+from course.i18n import _
+
 _FAILURES: list[str] = []  # worked-example problems since the last validate()
 _EXAMPLES: list[str] = []  # worked examples (cells that call check) run since then
 _HOOKED: list[bool] = []
@@ -41,7 +43,7 @@ def _watch_cells() -> None:
         error = result.error_in_exec or result.error_before_exec
         if error is not None and not getattr(error, "_d2l_recorded", False):
             text = f"{type(error).__name__}: {error}".strip().rstrip(":")
-            _FAILURES.append(f"a cell raised {text}")
+            _FAILURES.append(_("a cell raised {error}").format(error=text))
         source = getattr(getattr(result, "info", None), "raw_cell", "") or ""
         if error is None and "check(" in source and "validate(" not in source:
             _EXAMPLES.append(source)
@@ -142,26 +144,29 @@ def validate(name: str, forbid: tuple[str, ...] = (), namespace: dict | None = N
     if namespace is None:
         namespace = inspect.currentframe().f_back.f_globals
     if name not in namespace:
-        raise _failed(f"`{name}` is not defined: run its cell above (and keep its name)")
+        raise _failed(_("`{name}` is not defined: run its cell above (and keep its name)")
+                      .format(name=name))
     try:
         source = inspect.getsource(namespace[name])
     except (OSError, TypeError):
         source = ""
     if _stub(source):
-        raise _failed(f"`{name}` is not implemented yet")
+        raise _failed(_("`{name}` is not implemented yet").format(name=name))
     used = _forbidden_uses(source, tuple(forbid))
     if used:
-        raise _failed(f"`{name}` must be built from scratch, but it uses {', '.join(used)}"
-                             " (the grader scores it 0 until they are gone)")
+        raise _failed(_("`{name}` must be built from scratch, but it uses {used} (the grader "
+                        "scores it 0 until they are gone)").format(name=name,
+                                                                   used=", ".join(used)))
     if forbid and examples:
         used = _ops_at_run_time(namespace[name], tuple(forbid), examples, namespace)
         if used:
-            raise _failed(f"`{name}` must be built from scratch, but its worked example called "
-                          f"{', '.join(used)} from its code (the grader scores it 0 until they "
-                          "are gone)")
+            raise _failed(_("`{name}` must be built from scratch, but its worked example "
+                            "called {used} from its code (the grader scores it 0 until they "
+                            "are gone)").format(name=name, used=", ".join(used)))
     if problems:
-        raise _failed(f"`{name}`'s worked example failed: " + "; ".join(problems[:3]))
-    print(f"✓ {name}: the public checks pass (the hidden checks test more)")
+        raise _failed(_("`{name}`'s worked example failed: {problems}").format(
+            name=name, problems="; ".join(problems[:3])))
+    print(_("✓ {name}: the public checks pass (the hidden checks test more)").format(name=name))
 
 
 _watch_cells()

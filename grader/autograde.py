@@ -25,20 +25,26 @@ from nbgrader.utils import is_grade, is_locked, is_solution
 from traitlets import Bool, Dict, Integer, Unicode
 
 from grader.engine.options import Options, parse_limits
+from grader.i18n import _, words
 
 
 def feedback_text(exercise: dict | None, report: dict) -> str:
-    """The student-facing message of one exercise (no check source, only outcomes)."""
+    """The student-facing message of one exercise (no check source, only outcomes), in the
+    report's language."""
+    say = words(report.get("lang") or "en")
     if exercise is None:
-        return f"Not graded: the course has no checks for this cell. (seed {report.get('seed')})"
-    lines = [f"{exercise['name']}: {exercise['score']:g} / {exercise['max_score']:g} points"]
+        return say(_("Not graded: the course has no checks for this cell. (seed {seed})")).format(
+            seed=report.get("seed"))
+    lines = [say(_("{name}: {score} / {points} points")).format(
+        name=exercise["name"], score=f"{exercise['score']:g}",
+        points=f"{exercise['max_score']:g}")]
     for test in exercise["tests"]:
         mark = "✓" if test["passed"] else "✗"
         lines.append(f"  {mark} {test['name']}" + (f": {test['message']}" if test["message"]
                                                      else ""))
     if report.get("error"):
-        lines.append(f"Submission problem: {report['error']}")
-    lines.append(f"(graded with seed {report.get('seed')})")
+        lines.append(say(_("Submission problem: {error}")).format(error=report["error"]))
+    lines.append(say(_("(graded with seed {seed})")).format(seed=report.get("seed")))
     return "\n".join(lines) + "\n"
 
 
@@ -68,8 +74,10 @@ def fill_grade_cells(nb: nbformat.NotebookNode, report: dict) -> nbformat.Notebo
             # nbgrader's partial credit reads text/plain; pages show the HTML ("3 / 4 points").
             nbformat.v4.new_output("execute_result", data={
                 "text/plain": repr(round(score, 4)),
-                "text/html": f'<span class="d2l-score">{round(score, 2):g} / {points:g} '
-                             "points</span>"}, execution_count=count),
+                "text/html": '<span class="d2l-score">' + words(report.get("lang") or "en")(
+                    _("{score} / {points} points")).format(score=f"{round(score, 2):g}",
+                                                           points=f"{points:g}") + "</span>"},
+                execution_count=count),
         ]
     nb.metadata["d2l_course"] = {"report": report}
     return nb
@@ -139,17 +147,22 @@ class GradeWithEngine(NbGraderPreprocessor):
     limits = Dict(value_trait=Unicode(), default_value={},
                   help="Sandbox limits by name, e.g. {'call_seconds': '5', 'memory_bytes': '2G'}"
                   ).tag(config=True)
+    lang = Unicode("", help="Language of the feedback's messages, en or zh (default: the "
+                   "assignment's: chNN_zh is Chinese)").tag(config=True)
 
-    def options(self, student: str | None) -> Options:
-        """The engine's options, from this preprocessor's configuration."""
+    def options(self, student: str | None, lang: str = "en") -> Options:
+        """The engine's options, from this preprocessor's configuration; messages in ``lang``
+        unless the configuration's ``lang`` says otherwise."""
         limits = parse_limits([f"{k}={v}" for k, v in self.limits.items()])
         return Options(seed=self.seed, isolate=self.isolate, device=self.device, limits=limits,
-                       student=student)
+                       student=student, lang=self.lang or lang)
 
     def preprocess(self, nb: nbformat.NotebookNode, resources: dict):
         """Grade ``nb``; whatever goes wrong, the grade cells get a score and a message."""
+        from grader.course import assignment_of
+
         info = resources.get("nbgrader", {})
-        chapter = info.get("assignment")
+        chapter, lang = assignment_of(str(info.get("assignment")))
         student = info.get("student")
         try:
             report = self.grade(nb, info)
@@ -164,19 +177,20 @@ class GradeWithEngine(NbGraderPreprocessor):
                 exercises = {}
             report = failed_report(chapter, exercises, f"grading failed ({type(exc).__name__}: "
                                    f"{exc}); tell your instructor",
-                                   options=Options(seed=self.seed, student=student))
+                                   options=Options(seed=self.seed, student=student,
+                                                   lang=self.lang or lang))
         self.log.info("%s/%s: %g / %g (seed %s)", student, chapter, report["score"],
                       report["max_score"], report["seed"])
         return fill_grade_cells(nb, report), resources
 
     def grade(self, nb: nbformat.NotebookNode, info: dict) -> dict:
         """The engine's report for ``nb`` (written to a private temporary file first)."""
-        from grader.course import COURSE
+        from grader.course import COURSE, assignment_of
         from grader.engine.run import grade
 
-        chapter = info.get("assignment")
+        chapter, lang = assignment_of(str(info.get("assignment")))
         with tempfile.TemporaryDirectory(prefix="d2l-autograde-") as tmp:
             name = Path(str(info.get("notebook") or chapter)).name
             path = Path(tmp) / f"{name}.ipynb"
             nbformat.write(nb, path)
-            return grade(path, chapter, COURSE, self.options(info.get("student")))
+            return grade(path, chapter, COURSE, self.options(info.get("student"), lang))

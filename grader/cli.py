@@ -29,7 +29,7 @@ def _options(args: argparse.Namespace) -> Options | None:
         return None
     return Options(seed=args.seed, exercises=tuple(args.exercise) if args.exercise else None,
                    isolate=not args.no_isolation, limits=limits, device=args.device,
-                   student=getattr(args, "student", None))
+                   student=getattr(args, "student", None), lang=args.lang)
 
 
 def _check_exercises(chapter: str, options: Options) -> bool:
@@ -80,15 +80,15 @@ def _grade_all(args: argparse.Namespace) -> int:
     options = _options(args)
     if options is None or not _check_exercises(args.assignment, options):
         return 2
-    found = find_submissions(Path(args.directory), args.assignment)
+    found = find_submissions(Path(args.directory), args.release, args.assignment)
     if not found:
-        print(f"error: no submissions for {args.assignment} under {args.directory}",
+        print(f"error: no submissions for {args.release} under {args.directory}",
               file=sys.stderr)
         return 2
     cluster = _cluster(args)
     if cluster is False:
         return 2
-    out = Path(args.out or Path(args.directory).parent / "reports" / args.assignment)
+    out = Path(args.out or Path(args.directory).parent / "reports" / args.release)
     try:
         reports = grade_all(found, args.assignment, COURSE, workers=args.workers, out=out,
                             options=options,
@@ -185,6 +185,9 @@ def _check_release(args: argparse.Namespace) -> int:
 
 
 def _grading_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lang", choices=["en", "zh"],
+                   help="language of the report's messages (default: the assignment's: "
+                   "chNN_zh is Chinese)")
     p.add_argument("--device", default="cpu",
                    help="where the checks create inputs and expect results (cpu, cuda, cuda:N)")
     p.add_argument("--limit", action="append", metavar="NAME=VALUE",
@@ -214,14 +217,15 @@ def _size(text: str) -> int | None:
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m grader`` (imports neither torch nor pytest)."""
-    from grader.course import chapters
+    from grader.course import assignments, chapters
 
     p = argparse.ArgumentParser(prog="python -m grader", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
 
     g = sub.add_parser("grade", help="grade one submission (.ipynb or .py)")
     g.add_argument("submission")
-    g.add_argument("--assignment", required=True, choices=chapters())
+    g.add_argument("--assignment", required=True, choices=assignments(),
+                   help="chNN, or chNN_zh for the chapter's Chinese release")
     g.add_argument("--exercise", action="append", help="grade only this exercise (repeatable)")
     g.add_argument("--json", help="write the JSON report here")
     g.add_argument("--gradescope", help="write Gradescope results.json here")
@@ -232,7 +236,8 @@ def parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("grade-all", help="grade every submission under a folder in parallel")
     a.add_argument("directory", help="nbgrader's submitted/ folder or a folder of notebooks")
-    a.add_argument("--assignment", required=True, choices=chapters())
+    a.add_argument("--assignment", required=True, choices=assignments(),
+                   help="chNN, or chNN_zh for the chapter's Chinese release")
     a.add_argument("--workers", type=int, default=2,
                    help="grading processes of the local pool, or of --cluster local")
     where = a.add_mutually_exclusive_group()
@@ -278,7 +283,14 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m grader`` and ``d2l-grader``."""
+    from grader.course import assignment_of
+
     args = parser().parse_args(argv)
+    if hasattr(args, "lang"):
+        # chNN_zh grades chapter chNN, with its messages in Chinese unless --lang says otherwise
+        args.release = args.assignment
+        args.assignment, lang = assignment_of(args.assignment)
+        args.lang = args.lang or lang
     if getattr(args, "submission", None) and not Path(args.submission).exists():
         print(f"error: {args.submission} does not exist", file=sys.stderr)
         return 2

@@ -28,12 +28,36 @@ COURSE = Course(
     demo_marker=_MARKERS["DEMO_MARKER"],
     demo_tag=_MARKERS["DEMO_TAG"],
     grade_marker=_MARKERS["GRADE_MARKER"],
+    language="course.i18n:use_language",
 )
+
+
+LANGUAGES = ("en", "zh")
 
 
 def chapters() -> list[str]:
     """Every chapter of the course, in order (the chapters that have checks)."""
     return COURSE.chapters()
+
+
+def assignment_of(name: str) -> tuple[str, str]:
+    """``(chapter, language)`` of an assignment name: ``ch03`` is chapter ch03 in English,
+    ``ch03_zh`` the same chapter in Chinese (graded by the same checks)."""
+    chapter, _, lang = name.partition("_")
+    return chapter, lang or "en"
+
+
+def assignments() -> list[str]:
+    """Every assignment: each chapter, and ``chNN_zh`` where the chapter is written in Chinese
+    too (its prose has ``<!-- zh -->``, see ``docs/bilingual.md``)."""
+    toolbox = Path(importlib.util.find_spec("course").origin).parent
+    names = []
+    for chapter in chapters():
+        names.append(chapter)
+        prose = toolbox / "chapters" / f"{chapter}.md"
+        if prose.exists() and "<!-- zh -->" in prose.read_text(encoding="utf-8"):
+            names.append(f"{chapter}_zh")
+    return names
 
 
 def exercises_of(chapter: str) -> dict:

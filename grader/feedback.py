@@ -9,6 +9,9 @@ and math rendered without a network.
   shows the exercise's messages instead of its code, long messages wrap, and no MathJax is
   loaded.
 
+- ``FeedbackWords`` gives the template its labels in the notebook's language (the Chinese
+  release's pages are in Chinese).
+
 Configured in ``course/nbgrader_config.py``.
 """
 
@@ -18,6 +21,8 @@ import re
 from pathlib import Path
 
 from nbconvert.preprocessors import Preprocessor
+
+from grader.i18n import _, language_of, words
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
@@ -52,3 +57,23 @@ class MathToMathML(Preprocessor):
         if cell.cell_type == "markdown" and "$" in cell.source:
             cell.source = tex_to_mathml(cell.source)
         return cell, resources
+
+
+LABELS = {
+    "points": _("points"),
+    "exercise": _("Exercise"),
+    "answer": _("Your answer:"),
+    "top": _("(Top)"),
+    "late": _("Late submission penalty:"),
+}
+
+
+class FeedbackWords(Preprocessor):
+    """Put the page's labels, in the notebook's language, in ``resources["d2l_words"]``."""
+
+    enabled = True
+
+    def preprocess(self, nb, resources):
+        say = words(language_of(nb))
+        resources["d2l_words"] = {key: say(text) for key, text in LABELS.items()}
+        return nb, resources

@@ -6,6 +6,10 @@ An exercise's code lives in ``solutions/chNN.py``, its points in ``grader/checks
 its prose in ``course/chapters/chNN.md``; this module is the only place they meet. Output is
 deterministic (cell ids come from the chapter and exercise names), so rebuilding unchanged
 sources gives identical bytes and ``check`` can tell when a committed file is stale.
+
+A chapter whose sources carry Chinese (``docs/bilingual.md``) is built twice: the English
+assignment ``chNN`` and the Chinese assignment ``chNN_zh``, each holding ``chNN.ipynb``; both
+are graded by chapter ``chNN``'s checks.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import jupytext
 import nbformat
 
 from course.markers import DEMO_MARKER, DEMO_TAG, GRADE_MARKER
+from grader import localize
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = ROOT / "course"
@@ -54,6 +59,9 @@ dependencies = ["torch>=2.3", "torchvision>=0.18", "numpy>=1.24", "pandas>=2.0",
 
 [tool.setuptools]
 packages = ["course"]
+
+[tool.setuptools.package-data]
+course = ["locale/*/LC_MESSAGES/*.mo"]
 """
 STUDENT_README = """\
 # d2l-course: student release
@@ -101,8 +109,9 @@ def edited_by_hand(path: Path) -> bool:
     return recorded is not None and recorded != fingerprint(nb)
 
 
-def _edited_message(chapter: str) -> str:
-    return (f"course/source/{chapter}/{chapter}.ipynb was edited by hand since it was built; a "
+def _edited_message(assignment: str) -> str:
+    chapter = assignment.partition("_")[0]
+    return (f"course/source/{assignment}/{chapter}.ipynb was edited by hand since it was built; a "
             f"chapter is edited in course/chapters/{chapter}.md (prose, markers, worked examples) "
             f"and solutions/{chapter}.py (the code): carry the edit over, then rebuild with "
             "--force to replace the notebook")
@@ -113,6 +122,23 @@ def chapter_ids() -> list[str]:
     from grader.course import chapters
 
     return chapters()
+
+
+def assignment_name(chapter: str, lang: str = "en") -> str:
+    """The nbgrader assignment of ``chapter`` in ``lang``: ``ch03`` or ``ch03_zh``."""
+    return chapter if lang == "en" else f"{chapter}_{lang}"
+
+
+def languages(chapter: str) -> list[str]:
+    """The languages ``chapter`` is written in: English, and Chinese where its prose has it."""
+    text = (CHAPTERS / f"{chapter}.md").read_text(encoding="utf-8")
+    return ["en", "zh"] if localize.has_chinese(text) else ["en"]
+
+
+def assignments(chapters: list[str] | None = None) -> list[tuple[str, str, str]]:
+    """``(assignment, chapter, language)`` for every built notebook, in chapter order."""
+    return [(assignment_name(c, lang), c, lang) for c in (chapters or chapter_ids())
+            for lang in languages(c)]
 
 
 def _solution_source(chapter: str, name: str) -> str:
@@ -126,8 +152,8 @@ def _solution_source(chapter: str, name: str) -> str:
     return source.rstrip("\n")
 
 
-def build_source(chapter: str) -> nbformat.NotebookNode:
-    """The nbgrader source notebook (with solutions) for ``chapter``."""
+def build_source(chapter: str, lang: str = "en") -> nbformat.NotebookNode:
+    """The nbgrader source notebook (with solutions) for ``chapter`` in ``lang``."""
     from grader.course import exercises_of
 
     specs = exercises_of(chapter)
@@ -143,6 +169,7 @@ def build_source(chapter: str) -> nbformat.NotebookNode:
                 at -= 1
             cells.insert(at, pending)
 
+    first_code = True
     for index, cell in enumerate(text.cells):
         name = cell.metadata.get("exercise")
         demo = cell.cell_type == "code" and cell.source.lstrip().startswith(DEMO_MARKER)
@@ -154,7 +181,8 @@ def build_source(chapter: str) -> nbformat.NotebookNode:
                 raise BuildError(f"{chapter}.md: exercise {name!r} has no entry in "
                                  f"grader/checks/{chapter}.py EXERCISES")
             seen.append(name)
-            code = nbformat.v4.new_code_cell(_solution_source(chapter, name))
+            code = nbformat.v4.new_code_cell(
+                localize.docstrings(_solution_source(chapter, name), lang))
             code.id = f"{name}-code"
             code.metadata = {"nbgrader": {"grade": False, "solution": True, "locked": False,
                                           "grade_id": f"{name}_code", "schema_version": 3}}
@@ -168,9 +196,13 @@ def build_source(chapter: str) -> nbformat.NotebookNode:
             cells.append(code)
             continue
         if cell.cell_type == "markdown":
-            new = nbformat.v4.new_markdown_cell(cell.source)
+            new = nbformat.v4.new_markdown_cell(localize.markdown(
+                cell.source, lang, f"{chapter}.md, cell {index}"))
         else:
-            new = nbformat.v4.new_code_cell(cell.source)
+            new = nbformat.v4.new_code_cell(localize.code(cell.source, lang, DEMO_MARKER))
+            if first_code and lang != "en":
+                new.source += localize.SET_LANGUAGE[lang]
+            first_code = False
             if demo:
                 new.metadata["tags"] = [DEMO_TAG]
         new.id = f"{chapter}-{index:03d}"
@@ -184,6 +216,8 @@ def build_source(chapter: str) -> nbformat.NotebookNode:
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
     }
+    if lang != "en":
+        nb.metadata["language_info"]["natural_language"] = lang
     nb.metadata[FINGERPRINT] = {"fingerprint": fingerprint(nb),
                                 "edit": f"course/chapters/{chapter}.md"}
     return nb
@@ -209,6 +243,10 @@ def _write_toolbox(out: Path) -> None:
     for path in sorted(COURSE.glob("*.py")):
         if path.name not in TOOLBOX_EXCLUDE:
             shutil.copyfile(path, target / path.name)
+    for path in sorted((COURSE / "locale").glob("*/LC_MESSAGES/*.mo")):
+        copy = target / path.relative_to(COURSE)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, copy)
     (out / "pyproject.toml").write_text(STUDENT_PYPROJECT.format(version=__version__))
     (out / "README.md").write_text(STUDENT_README)
 
@@ -222,30 +260,33 @@ def build(chapters: list[str] | None = None, course_root: Path = COURSE,
     it was built is not overwritten (``BuildError`` names where the chapter is edited) unless
     ``force``. Returns the files written.
     """
-    chapters = chapters or chapter_ids()
+    built = assignments(chapters or chapter_ids())
     if not force:
-        edited = [c for c in chapters
-                  if (course_root / "source" / c / f"{c}.ipynb").is_file()
-                  and edited_by_hand(course_root / "source" / c / f"{c}.ipynb")]
+        edited = [a for a, c, _ in built
+                  if (course_root / "source" / a / f"{c}.ipynb").is_file()
+                  and edited_by_hand(course_root / "source" / a / f"{c}.ipynb")]
         if edited:
-            raise BuildError("; ".join(_edited_message(c) for c in edited))
+            raise BuildError("; ".join(_edited_message(a) for a in edited))
     written = []
     with tempfile.TemporaryDirectory(prefix="d2l-build-") as tmp:
-        for chapter in chapters:
-            nb = build_source(chapter)
-            source = course_root / "source" / chapter / f"{chapter}.ipynb"
+        for assignment, chapter, lang in built:
+            try:
+                nb = build_source(chapter, lang)
+            except localize.TranslationError as exc:
+                raise BuildError(f"{chapter} ({lang}): {exc}") from exc
+            source = course_root / "source" / assignment / f"{chapter}.ipynb"
             source.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, source)
             written.append(source)
-            run_nbgrader(course_root, "generate_assignment", chapter, "--force",
+            run_nbgrader(course_root, "generate_assignment", assignment, "--force",
                       f"--CourseDirectory.root={course_root}",
                       f"--CourseDirectory.release_directory={release.resolve()}",
                       f"--CourseDirectory.db_url=sqlite:///{tmp}/build.db",
                       "--log-level=WARN")
-            for extra in (release / chapter).iterdir():
+            for extra in (release / assignment).iterdir():
                 if extra.name != f"{chapter}.ipynb":
                     raise BuildError(f"unexpected file in the release: {extra}")
-            written.append(release / chapter / f"{chapter}.ipynb")
+            written.append(release / assignment / f"{chapter}.ipynb")
     _write_toolbox(release)
     return written
 

@@ -12,7 +12,8 @@ import nbformat
 from grader.release import ASSIGNMENTS, chapter_ids
 
 ALLOWED = re.compile(
-    r"^(ch\d\d/ch\d\d\.ipynb|course/[a-z_][a-z_0-9]*\.py|pyproject\.toml|README\.md)$")
+    r"^(ch(\d\d)(_zh)?/ch\2\.ipynb|course/[a-z_][a-z_0-9]*\.py|course/locale/[a-z]+/LC_MESSAGES/"
+    r"d2l_course\.mo|pyproject\.toml|README\.md)$")
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import torch
 
 import course.validation  # noqa: F401 - in a kernel, starts recording cell errors for Validate
+from course.i18n import _
 
 DEFAULT_TOLERANCE = {
     torch.float64: (1e-7, 1e-7),
@@ -51,26 +52,31 @@ def compare(got: object, expected: torch.Tensor, *, what: str = "the result",
     match within ``atol + rtol·|expected|`` (defaults by dtype) or when equal (NaN matches NaN);
     a message prints numbers with as many digits as it takes to show their difference.
     """
-    context = f" for {inputs}" if inputs else ""
+    context = _(" for {inputs}").format(inputs=inputs) if inputs else ""
     if not isinstance(got, torch.Tensor):
-        return f"{what} returned a {_type_name(got)}{context}; expected a torch.Tensor"
+        return _("{what} returned a {kind}{context}; expected a torch.Tensor").format(
+            what=what, kind=_type_name(got), context=context)
     if check_dtype and got.dtype != expected.dtype:
-        return (f"{what} has dtype {got.dtype}{context}; expected {expected.dtype} "
-                "(keep the input's dtype: avoid creating float32 constants or calling .float())")
+        return _("{what} has dtype {got}{context}; expected {expected} (keep the input's dtype: "
+                 "avoid creating float32 constants or calling .float())").format(
+            what=what, got=got.dtype, context=context, expected=expected.dtype)
     if got.shape != expected.shape:
-        return f"{what} has shape {_shape(got)}{context}; expected {_shape(expected)}"
+        return _("{what} has shape {got}{context}; expected {expected}").format(
+            what=what, got=_shape(got), context=context, expected=_shape(expected))
     if got.device != expected.device:
-        return (f"{what} is on {got.device}{context}; expected {expected.device} "
-                "(create new tensors on the input's device)")
+        return _("{what} is on {got}{context}; expected {expected} (create new tensors on the "
+                 "input's device)").format(what=what, got=got.device, context=context,
+                                           expected=expected.device)
     exp = expected.to(got.dtype) if got.is_floating_point() else expected
     if got.is_floating_point() or got.is_complex():
         bad = ~torch.isfinite(got) & torch.isfinite(exp)
         if bad.any():
             index = tuple(int(i) for i in bad.nonzero()[0])
             shown, wanted = _pair(got[index].item(), exp[index].item())
-            return (f"{what} is not finite at index {index}{context}: got {shown}, "
-                    f"expected {wanted}"
-                    + (" (overflow: subtract the maximum before exp?)" if hint == "" else
+            return (_("{what} is not finite at index {index}{context}: got {got}, expected "
+                      "{expected}").format(what=what, index=index, context=context, got=shown,
+                                           expected=wanted)
+                    + (_(" (overflow: subtract the maximum before exp?)") if hint == "" else
                        f"; {hint}"))
     default = DEFAULT_TOLERANCE.get(got.dtype, (0.0, 0.0))
     atol = default[0] if atol is None else atol
@@ -87,12 +93,13 @@ def compare(got: object, expected: torch.Tensor, *, what: str = "the result",
         flat = int(torch.argmax(excess))
         index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), got.shape))
         count = int((excess > 0).sum())
-        where = f" at index {index}" if index else ""
+        where = _(" at index {index}").format(index=index) if index else ""
         shown, wanted = _pair(got[index].item(), exp[index].item())
-        message = (f"{what} is wrong{context}: {count} of {got.numel()} values differ; worst"
-                   f"{where}: got {shown}, expected {wanted} "
-                   f"(tolerance {atol:g} + {rtol:g}·|expected|)")
-        return message + (f". Hint: {hint}" if hint else "")
+        message = _("{what} is wrong{context}: {count} of {total} values differ; worst{where}: "
+                    "got {got}, expected {expected} (tolerance {atol} + {rtol}·|expected|)").format(
+            what=what, context=context, count=count, total=got.numel(), where=where, got=shown,
+            expected=wanted, atol=f"{atol:g}", rtol=f"{rtol:g}")
+        return message + (_(". Hint: {hint}").format(hint=hint) if hint else "")
     return None
 
 
@@ -120,10 +127,10 @@ def check(got: object, expected: object, *, what: str = "the result", atol: floa
                    else torch.as_tensor(expected)).is_floating_point()
     if problem is None and isinstance(got, torch.Tensor) and wants_float \
             and not (got.is_floating_point() or got.is_complex()):
-        problem = (f"{what} has dtype {got.dtype}; expected floating-point values (the grader "
-                   "checks the dtype too)")
+        problem = _("{what} has dtype {dtype}; expected floating-point values (the grader "
+                    "checks the dtype too)").format(what=what, dtype=got.dtype)
     if problem:
         from course.validation import record_failure
 
         raise record_failure(problem)
-    print(f"✓ {what} matches the worked example")
+    print(_("✓ {what} matches the worked example").format(what=what))

@@ -38,22 +38,24 @@ if TYPE_CHECKING:
 SUFFIXES = (".ipynb", ".py")
 
 
-def find_submissions(root: Path, chapter: str) -> dict[str, Path]:
+def find_submissions(root: Path, chapter: str, notebook: str | None = None) -> dict[str, Path]:
     """Map student id to submission file.
 
-    Accepts nbgrader's ``submitted/<student>/<chapter>/<chapter>.ipynb`` layout (any notebook or
-    script in that folder; the one named after the chapter first) and a flat folder of files
-    named ``<student>.ipynb`` / ``<student>.py``.
+    Accepts nbgrader's ``submitted/<student>/<chapter>/<notebook>.ipynb`` layout (any notebook
+    or script in that folder; the one named ``notebook``, by default the chapter, first; an
+    assignment such as ``ch03_zh`` holds ``ch03.ipynb``) and a flat folder of files named
+    ``<student>.ipynb`` / ``<student>.py``.
     """
     found: dict[str, Path] = {}
+    notebook = notebook or chapter
     if not root.is_dir():
         return found
     for entry in sorted(root.iterdir()):
         folder = entry / chapter
         if entry.is_dir() and folder.is_dir():
             files = sorted(p for p in folder.iterdir() if p.suffix in SUFFIXES)
-            files.sort(key=lambda p: p.stem != chapter)
-            found[entry.name] = files[0] if files else folder / f"{chapter}.ipynb"
+            files.sort(key=lambda p: p.stem != notebook)
+            found[entry.name] = files[0] if files else folder / f"{notebook}.ipynb"
         elif entry.is_file() and entry.suffix in SUFFIXES:
             found[entry.stem] = entry
     return found

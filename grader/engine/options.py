@@ -54,7 +54,8 @@ class Options:
     ``seed`` (``None``: a new one, recorded in the report), ``exercises`` (``None``: all),
     ``isolate`` (Landlock and namespaces; off only for debugging), ``limits``, ``device``
     (``"cpu"`` or ``"cuda"``/``"cuda:N"``: where the checks create inputs and where results are
-    expected), ``student`` (recorded in the report).
+    expected), ``student`` (recorded in the report), ``lang`` (the language of the messages:
+    ``"en"`` or ``"zh"``, as the course's catalogues offer).
     """
 
     seed: int | None = None
@@ -63,6 +64,7 @@ class Options:
     limits: Limits = field(default_factory=Limits)
     device: str = "cpu"
     student: str | None = None
+    lang: str = "en"
 
     def replace(self, **changes: object) -> Options:
         """A copy with ``changes``."""
@@ -81,6 +83,8 @@ class Course:
     limits and before file isolation (e.g. the toolbox's chapter gate).
     ``checker``: ``module:function`` that compares a tensor with the expected one and returns
     the student-facing message (the one students call in worked examples).
+    ``language``: ``module:function`` called with the grading's language before the checks run,
+    so that the checker's messages come in that language (empty: English only).
     """
 
     toolbox: str
@@ -92,6 +96,7 @@ class Course:
     demo_marker: str = "# Demonstration"
     demo_tag: str = "demo"
     grade_marker: str = "# Autograded"
+    language: str = ""
 
     def chapters(self) -> list[str]:
         """The chapters with checks (``chNN`` modules or packages of ``checks``), in order."""
@@ -114,6 +119,12 @@ class Course:
         """The comparison function named by ``checker``."""
         module, _, name = self.checker.partition(":")
         return getattr(importlib.import_module(module), name)
+
+    def use_language(self, lang: str) -> None:
+        """Make the course's messages (the checker's) speak ``lang`` in this process."""
+        if self.language:
+            module, _, name = self.language.partition(":")
+            getattr(importlib.import_module(module), name)(lang)
 
 
 @cache

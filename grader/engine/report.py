@@ -9,7 +9,8 @@ report, a failed one included)::
                     "tests": [{"name": "rows_sum_to_one", "passed": true, "score": 1.0,
                                "max_score": 1.0, "message": ""}, ...]}, ...],
      "student": "alice", "submission": "...", "error": null, "load_errors": [...],
-     "skipped_cells": [...], "isolation": {...}, "device": "cpu", "versions": {...}}
+     "skipped_cells": [...], "isolation": {...}, "device": "cpu", "lang": "en",
+     "versions": {...}}
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ MESSAGE_CHARS = 2000
 TAMPERED = "tampered: "  # the sandbox's prefix of a violation that is interference, not a use
 MAX_LOAD_ERRORS = 20
 STABLE_KEYS = ("assignment", "score", "max_score", "seed", "exercises", "student", "submission",
-               "error", "load_errors", "skipped_cells", "isolation", "device", "versions")
+               "error", "load_errors", "skipped_cells", "isolation", "device", "lang", "versions")
 
 
 def _round(x: float) -> float:
@@ -111,6 +112,7 @@ def assemble(chapter: str, exercises: list[dict], seed: int | None, *,
         "skipped_cells": list(skipped_cells or []),
         "isolation": dict(isolation or {}),
         "device": options.device,
+        "lang": options.lang,
         "versions": _versions(),
     }
 

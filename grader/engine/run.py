@@ -154,6 +154,7 @@ def grade(submission: str | Path, chapter: str, course: Course,
 
         if not torch.cuda.is_available():
             raise ValueError(f"--device {options.device}: no CUDA device is available here")
+    course.use_language(options.lang)
     setup = Setup(course, options, str(submission), chapter=chapter)
     log = io.StringIO()
     try:

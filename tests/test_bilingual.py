@@ -1,0 +1,144 @@
+"""The course in two languages from one source: the rules of ``grader/localize.py``, the two
+builds of every bilingual chapter (same cells, exercises, points and code; only words differ),
+grading of the Chinese release, and the message catalogues."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import nbformat
+import pytest
+import torch
+
+from grader import localize
+from grader.course import assignment_of, grade
+from grader.messages import problems
+from grader.release import ASSIGNMENTS, COURSE, build_source, chapter_ids, languages
+from tests.conftest import scores
+
+BILINGUAL = [c for c in chapter_ids() if "zh" in languages(c)]
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+# --- the rules --------------------------------------------------------------------------------
+
+
+def test_a_markdown_cell_gives_each_language_its_words():
+    cell = "## 2.1 Tensors\n\nA tensor is an array.\n\n<!-- zh -->\n## 2.1 张量\n\n张量是数组。"
+    assert localize.markdown(cell, "en") == "## 2.1 Tensors\n\nA tensor is an array."
+    assert localize.markdown(cell, "zh") == "## 2.1 张量\n\n张量是数组。"
+    assert localize.markdown("Only English.\n", "en") == "Only English.\n"
+    with pytest.raises(localize.TranslationError, match="no Chinese"):
+        localize.markdown("Only English.", "zh")
+
+
+def test_comments_and_strings_of_code_cells_are_translated_in_place():
+    cell = ('# Worked example: the row sums\n# zh: 示例：行和\n'
+            'y = x.sum(1)  # one per row\n# zh: 每行一个\n'
+            'check(y, [3.0], what="the row sums")\n# zh> check(y, [3.0], what="行和")')
+    assert localize.code(cell, "en") == ('# Worked example: the row sums\ny = x.sum(1)  # one per '
+                                         'row\ncheck(y, [3.0], what="the row sums")')
+    assert localize.code(cell, "zh") == ('# 示例：行和\ny = x.sum(1)  # 每行一个\n'
+                                         'check(y, [3.0], what="行和")')
+    demo = "# Demonstration: the book's data\n# zh: 演示：书中的数据\nplot()"
+    assert localize.code(demo, "zh", "# Demonstration").splitlines()[0] == \
+        "# Demonstration（演示）：书中的数据"
+
+
+@pytest.mark.parametrize("changed", ['check(y, [4.0], what="行和")', 'check(z, [3.0], what="行和")',
+                                     'check(y, [3.0], what=f"{y}")'])
+def test_a_chinese_line_may_not_change_the_code(changed):
+    cell = f'check(y, [3.0], what="the row sums")\n# zh> {changed}'
+    assert localize.code(cell, "en") == 'check(y, [3.0], what="the row sums")'
+    with pytest.raises(localize.TranslationError, match="only strings"):
+        localize.code(cell, "zh")
+
+
+def test_docstrings_give_each_language_its_spec():
+    source = ('def f(x):\n    """Twice x.\n\n    Any dtype.\n\n    <!-- zh -->\n    x 的两倍。\n\n'
+              '    任意 dtype。\n    """\n    return 2 * x')
+    assert localize.docstrings(source, "en") == \
+        'def f(x):\n    """Twice x.\n\n    Any dtype.\n    """\n    return 2 * x'
+    assert localize.docstrings(source, "zh") == \
+        'def f(x):\n    """x 的两倍。\n\n    任意 dtype。\n    """\n    return 2 * x'
+
+
+# --- the chapters -----------------------------------------------------------------------------
+
+
+def _code(source: str) -> str:
+    """A code cell's syntax tree with strings emptied (docstrings included)."""
+    return localize._blanked(source)
+
+
+@pytest.mark.parametrize("chapter", BILINGUAL)
+def test_both_languages_have_the_same_cells_exercises_points_and_code(chapter):
+    en, zh = build_source(chapter, "en"), build_source(chapter, "zh")
+    assert [c.id for c in en.cells] == [c.id for c in zh.cells]
+    assert zh.metadata["language_info"]["natural_language"] == "zh"
+    for index, (a, b) in enumerate(zip(en.cells, zh.cells)):
+        where = f"{chapter} cell {index} ({a.id})"
+        assert a.cell_type == b.cell_type, where
+        assert a.metadata == b.metadata, where
+        if a.cell_type == "markdown":
+            assert CJK.search(b.source) and b.source != a.source, f"{where} is not in Chinese"
+            continue
+        chinese = b.source
+        if index == next(i for i, c in enumerate(zh.cells) if c.cell_type == "code"):
+            assert chinese.endswith(localize.SET_LANGUAGE["zh"]), where
+            chinese = chinese.removesuffix(localize.SET_LANGUAGE["zh"])
+        assert _code(a.source) == _code(chinese), f"{where}: the code differs"
+        nbgrader = a.metadata.get("nbgrader", {})
+        if nbgrader.get("solution"):
+            doc = ast.get_docstring(ast.parse(chinese).body[0]) or ""
+            assert CJK.search(doc), f"{where}: the docstring of {nbgrader['grade_id']} is English"
+
+
+@pytest.mark.parametrize("chapter", BILINGUAL)
+def test_the_chinese_release_is_graded_like_the_english_one(chapter):
+    source = COURSE / "source" / f"{chapter}_zh" / f"{chapter}.ipynb"
+    release = ASSIGNMENTS / f"{chapter}_zh" / f"{chapter}.ipynb"
+    full = grade(source, chapter, lang="zh")
+    assert full["lang"] == "zh"
+    lost = {n: s for n, s in scores(full).items() if s[0] != s[1]}
+    assert not lost and full["score"] == full["max_score"] > 0, lost
+    empty = grade(release, chapter, lang="zh")
+    assert empty["score"] == 0, scores(empty)
+    assert nbformat.read(release, as_version=4).metadata["language_info"][
+        "natural_language"] == "zh"
+
+
+def test_assignment_names_carry_the_language():
+    assert assignment_of("ch03") == ("ch03", "en")
+    assert assignment_of("ch03_zh") == ("ch03", "zh")
+
+
+# --- the messages -----------------------------------------------------------------------------
+
+
+def test_every_message_is_translated_and_compiled():
+    assert problems() == []
+
+
+def test_the_checker_speaks_the_notebooks_language():
+    from course.checking import compare
+    from course.i18n import use_language
+
+    try:
+        use_language("zh")
+        message = compare(torch.zeros(2), torch.ones(2, 3), what="行和")
+        assert message == "行和的形状是 (2,)；应为 (2, 3)"
+    finally:
+        use_language("en")
+    assert compare(torch.zeros(2), torch.ones(2, 3), what="the row sums") == \
+        "the row sums has shape (2,); expected (2, 3)"
+
+
+def test_feedback_follows_the_reports_language():
+    from grader.autograde import feedback_text
+
+    exercise = {"name": "softmax", "score": 1.0, "max_score": 2,
+                "tests": [{"name": "rows", "passed": True, "message": ""}]}
+    assert feedback_text(exercise, {"seed": 7, "lang": "zh"}).startswith("softmax：1 / 2 分")
+    assert feedback_text(exercise, {"seed": 7, "lang": "en"}).startswith("softmax: 1 / 2 points")
