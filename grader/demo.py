@@ -1,8 +1,9 @@
 """``make demo``: build the release, grade a small class with nbgrader, print the grades.
 
-The class lives in ``demo/`` (ignored by git): a copy of the nbgrader course with three
-students per chapter — alice submits the complete solutions, bob about half of them, carol the
-untouched release. Everything runs offline.
+The class lives in ``demo/`` (ignored by git): a copy of the nbgrader course with four students
+— alice submits the complete solutions, bob about half of them, carol the untouched release,
+and mei the complete Chinese notebook of every chapter written in Chinese too (``chNN_zh``, her
+feedback pages in Chinese). Everything runs offline.
 """
 
 from __future__ import annotations
@@ -15,10 +16,19 @@ from pathlib import Path
 
 import nbformat
 
-from grader.release import COURSE, ROOT, build, chapter_ids, run_nbgrader
+from grader.release import (
+    COURSE,
+    ROOT,
+    assignment_name,
+    build,
+    chapter_ids,
+    languages,
+    run_nbgrader,
+)
 
 DEMO = ROOT / "demo"
 STUDENTS = {"alice": 1.0, "bob": 0.5, "carol": 0.0}
+CHINESE_STUDENTS = {"mei": 1.0}
 
 
 def partial_submission(source: Path, release: Path, fraction: float) -> nbformat.NotebookNode:
@@ -36,14 +46,16 @@ def partial_submission(source: Path, release: Path, fraction: float) -> nbformat
 
 
 def make_class(course: Path, release: Path, chapters: list[str],
-               students: dict[str, float]) -> None:
-    """Write ``submitted/<student>/<chapter>/<chapter>.ipynb`` for each student and chapter."""
+               students: dict[str, float], lang: str = "en") -> None:
+    """Write ``submitted/<student>/<assignment>/<chapter>.ipynb`` for each student and chapter
+    (the assignment ``chNN`` or, in Chinese, ``chNN_zh``)."""
     for chapter in chapters:
+        assignment = assignment_name(chapter, lang)
         for student, fraction in students.items():
-            folder = course / "submitted" / student / chapter
+            folder = course / "submitted" / student / assignment
             folder.mkdir(parents=True, exist_ok=True)
-            nb = partial_submission(course / "source" / chapter / f"{chapter}.ipynb",
-                                    release / chapter / f"{chapter}.ipynb", fraction)
+            nb = partial_submission(course / "source" / assignment / f"{chapter}.ipynb",
+                                    release / assignment / f"{chapter}.ipynb", fraction)
             nbformat.write(nb, folder / f"{chapter}.ipynb")
             (folder / "timestamp.txt").write_text("2026-01-01 00:00:00.000000 UTC\n")
 
@@ -63,7 +75,9 @@ def print_table(csv_path: Path, chapters: list[str]) -> None:
         mine = {r["assignment"]: r for r in rows if r["student_id"] == student}
         cells, total, most = [], 0.0, 0.0
         for chapter in chapters:
-            row = mine.get(chapter)
+            # the language the student submitted in (English when neither was submitted)
+            tried = [mine.get(a) for a in (chapter, assignment_name(chapter, "zh"))]
+            row = next((r for r in tried if r and r.get("timestamp")), tried[0])
             score, top = (float(row["score"]), float(row["max_score"])) if row else (0.0, 0.0)
             total, most = total + score, most + top
             cells.append(f"{round(score, 2):g}/{top:g}")
@@ -87,6 +101,8 @@ def main() -> int:
     release = DEMO / "assignments"
     run_nbgrader(course, "generate_assignment", "*", "--force", "--log-level=WARN")
     make_class(course, release, chapters, STUDENTS)
+    chinese = [c for c in chapters if "zh" in languages(c)]
+    make_class(course, release, chinese, CHINESE_STUDENTS, lang="zh")
     print(f"autograding {', '.join(chapters)} for {', '.join(STUDENTS)} with nbgrader …",
           flush=True)
     run_nbgrader(course, "autograde", "*", "--create", "--log-level=WARN")
@@ -95,7 +111,9 @@ def main() -> int:
     run_nbgrader(course, "export", f"--to={grades}", "--log-level=WARN")
     print_table(grades, chapters)
     print(f"grades: {grades}")
-    print(f"feedback: {course / 'feedback'}/<student>/<chapter>/<chapter>.html")
+    print(f"feedback: {course / 'feedback'}/<student>/<assignment>/<chapter>.html"
+          + (f" (mei's in Chinese: {', '.join(assignment_name(c, 'zh') for c in chinese)})"
+             if chinese else ""))
     print(f"done in {time.monotonic() - start:.0f} s")
     return 0
 

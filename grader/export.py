@@ -1,6 +1,8 @@
 """nbgrader export with one column per exercise: ``nbgrader export`` writes the class's grades
 from the gradebook (no regrading, no new seeds), the totals of nbgrader's own CSV export first,
 then ``chNN:exercise`` columns with each exercise's score (blank for other assignments' rows).
+A chapter's English and Chinese assignments (``ch03``, ``ch03_zh``) share the ``chapter``
+column and the exercise columns: a student's work counts the same in either language.
 
 Configured in ``course/nbgrader_config.py`` as ``ExportApp.plugin_class``.
 """
@@ -13,7 +15,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins.export import CsvExportPlugin
 
 TOTALS = ("assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
-          "raw_score", "late_submission_penalty", "score", "max_score")
+          "raw_score", "late_submission_penalty", "score", "max_score", "chapter")
 
 
 def _text(value: object) -> str:
@@ -31,7 +33,8 @@ class ExerciseCsvExport(CsvExportPlugin):
         for assignment in gradebook.assignments:
             if assignments and assignment.name not in assignments:
                 continue
-            cells = [f"{assignment.name}:{cell.name}" for notebook in assignment.notebooks
+            chapter = assignment.name.partition("_")[0]
+            cells = [f"{chapter}:{cell.name}" for notebook in assignment.notebooks
                      for cell in notebook.grade_cells]
             columns += [c for c in cells if c not in columns]
             for student in gradebook.students:
@@ -40,7 +43,7 @@ class ExerciseCsvExport(CsvExportPlugin):
                 row = {"assignment": assignment.name, "duedate": assignment.duedate,
                        "student_id": student.id, "last_name": student.last_name,
                        "first_name": student.first_name, "email": student.email,
-                       "max_score": assignment.max_score}
+                       "max_score": assignment.max_score, "chapter": chapter}
                 try:
                     submission = gradebook.find_submission(assignment.name, student.id)
                 except MissingEntry:
@@ -54,7 +57,7 @@ class ExerciseCsvExport(CsvExportPlugin):
                                score=max(0.0, submission.score - penalty))
                     for notebook in submission.notebooks:
                         for grade in notebook.grades:
-                            row[f"{assignment.name}:{grade.name}"] = grade.score
+                            row[f"{chapter}:{grade.name}"] = grade.score
                 rows.append(row)
         self.log.info("Exporting grades with one column per exercise to %s", dest)
         with open(dest, "w", newline="") as handle:

@@ -8,8 +8,9 @@ roster, and the chosen chapters released to students.
    (world-writable with the sticky bit, as nbgrader's exchange needs on a shared machine);
 2. ``nbgrader db student import ROSTER``: the roster is a CSV with the columns ``id``,
    ``first_name``, ``last_name`` and ``email`` (nbgrader's format), so formgrader shows names;
-3. for each chapter: ``nbgrader db assignment add``, ``generate_assignment`` and
-   ``release_assignment``, after which students ``fetch_assignment`` it.
+3. for each chapter (and its Chinese assignment ``chNN_zh`` where the chapter has one):
+   ``nbgrader db assignment add``, ``generate_assignment`` and ``release_assignment``, after
+   which students ``fetch_assignment`` it.
 
 Running it again is safe: students and assignments are updated, releases replaced.
 """
@@ -21,7 +22,7 @@ import os
 import runpy
 from pathlib import Path
 
-from grader.release import COURSE, BuildError, chapter_ids, run_nbgrader
+from grader.release import COURSE, BuildError, assignments, chapter_ids, run_nbgrader
 
 ROSTER_COLUMNS = ("id", "first_name", "last_name", "email")
 
@@ -80,11 +81,11 @@ def setup_course(roster: Path, chapters: list[str] | None = None,
     try:
         run_nbgrader(course_root, "db", "student", "import", str(Path(roster).resolve()))
         done.append(f"{len(students)} students in the gradebook")
-        for chapter in chapters:
-            run_nbgrader(course_root, "db", "assignment", "add", chapter)
-            run_nbgrader(course_root, "generate_assignment", chapter, "--force")
-            run_nbgrader(course_root, "release_assignment", chapter, "--force")
-            done.append(f"{chapter} released")
+        for assignment, _, _ in assignments(chapters):
+            run_nbgrader(course_root, "db", "assignment", "add", assignment)
+            run_nbgrader(course_root, "generate_assignment", assignment, "--force")
+            run_nbgrader(course_root, "release_assignment", assignment, "--force")
+            done.append(f"{assignment} released")
     except BuildError as exc:
         raise SetupError(str(exc)) from exc
     return done
