@@ -17,6 +17,7 @@ import contextlib
 import gc
 import json
 import os
+import signal
 import socket
 import sys
 from collections import deque
@@ -64,7 +65,7 @@ def find_submissions(root: Path, chapter: str, notebook: str | None = None) -> d
 _START_ERROR: list[str] = []  # why this worker could not get ready, told to each student
 # What every worker needs, imported once in multiprocessing's fork server (never in the parent,
 # which stays light): each worker forks from it with torch and pytest already imported.
-PRELOAD = ("torch", "pytest", "grader.engine.plugin", "grader.engine.run")
+PRELOAD = ("torch", "pytest", "grader.engine.plugin", "grader.engine.run", "grader.engine.warm")
 
 
 def _stop_worker_server() -> None:
@@ -72,8 +73,15 @@ def _stop_worker_server() -> None:
     lingers, and its workers' CPU time is accounted to this process."""
     from multiprocessing import forkserver
 
-    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+    server = getattr(forkserver, "_forkserver", None)
+    stop = getattr(server, "_stop", None)
     if stop is not None:
+        # Killed, not asked to exit: it runs no work of its own, and an interpreter that has
+        # imported torch takes about a second to tear down.
+        pid = getattr(server, "_forkserver_pid", None)
+        if pid:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
         stop()
 
 
@@ -94,15 +102,20 @@ def _stop_shared_server(course: Course, options: Options, server: ServerClient) 
     server.close()
 
 
-def worker_context():
+def worker_context(preload: tuple[str, ...] = ()):
     """The start method of ``grade-all``'s workers: forked from a server that has imported
-    ``PRELOAD`` (a worker's start then costs its own fork server only), or spawned fresh with
-    ``GRADER_BASELINE=1`` and where ``fork`` is unavailable."""
+    ``PRELOAD`` and ``preload`` (the chapter's checks, the course's checker), or spawned fresh
+    with ``GRADER_BASELINE=1`` and where ``fork`` is unavailable."""
     if baseline() or sys.platform != "linux":
         return get_context("spawn")
     context = get_context("forkserver")
-    context.set_forkserver_preload(list(PRELOAD))
+    context.set_forkserver_preload([*PRELOAD, *preload])
     return context
+
+
+def _course_modules(chapter: str, course: Course) -> tuple[str, ...]:
+    """The modules a grading of ``chapter`` imports first: its checks and the checker."""
+    return (f"{course.checks}.{chapter}", course.checker.partition(":")[0])
 
 
 def _init_worker(chapter: str, course: Course, options: Options,
@@ -278,7 +291,8 @@ def grade_all(submissions: dict[str, Path], chapter: str, course: Course, *, wor
             with contextlib.suppress(OSError, RuntimeError):
                 connector = shared.connection()
                 connectors.append(connector)
-        return ProcessPoolExecutor(max_workers=size, mp_context=worker_context(),
+        return ProcessPoolExecutor(max_workers=size,
+                                   mp_context=worker_context(_course_modules(chapter, course)),
                                    initializer=_init_worker,
                                    initargs=(chapter, course, options, grader_memory, connector))
 

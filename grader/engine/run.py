@@ -78,6 +78,7 @@ def prepare(chapter: str, course: Course, options: Options | None = None) -> Non
     import pytest  # noqa: F401 - imported here so that the first grading does not wait for it
 
     import grader.engine.plugin  # noqa: F401
+    import grader.engine.warm  # noqa: F401 - what a first grading would import, now
 
     course.exercises(chapter)
     course.compare()

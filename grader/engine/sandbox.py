@@ -149,12 +149,14 @@ class ServerClient:
         return dict(self.info or {})
 
     def connection(self) -> socket.socket:
-        """A new socket to this server for another process (``SharedServer``): each process
-        that grades needs its own, since answers come back on the socket that asked."""
-        answer, fds = self._ask_fds({"op": "connect"})
-        if not fds:
-            raise RuntimeError(f"the sandbox fork server refused a connection: {answer}")
-        return socket.socket(fileno=fds[0])
+        """A new socket to this server for other processes (``share_fork_server``), made at
+        once: the server adopts its other end whenever it gets to it, so nobody waits here for
+        the server to be ready."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        with self.lock, contextlib.closing(theirs):
+            socket.send_fds(self.control, [json.dumps({"op": "adopt"}).encode()],
+                            [theirs.fileno()])
+        return ours
 
     def spawn(self, config: dict, fds: list[int]) -> int:
         """Fork a sandbox with ``config`` and the pipe and log descriptors; return its pid."""

@@ -4,9 +4,9 @@
 PID, network, IPC and mount namespaces where the kernel allows them. It imports torch once,
 builds what every sandbox shares (the read-only root, the Landlock ruleset), then forks a
 sandbox per ``spawn`` request on its control socket; no student code ever runs in the server.
-Other grading processes (``grade-all``'s workers) share it: a ``connect`` request on any of its
-sockets answers with a socket of their own, and the sandboxes a client started end when it
-hangs up.
+Other grading processes (``grade-all``'s workers) share it: the grader hands it a socket
+(``adopt``), on which a ``connect`` request answers with a socket of one's own; the sandboxes
+a client started end when it hangs up.
 
 With a PID namespace, each sandbox gets its own and is its init: it enters the private root and
 a user namespace of its own before it seals itself, and killing it ends every process the
@@ -385,6 +385,8 @@ class Server:
                     self._hang_up(client)
                     continue
                 answer, give = self.handle(json.loads(data), fds, client)
+                if answer is None:
+                    continue
                 try:
                     socket.send_fds(client, [json.dumps(answer).encode()], give)
                 except OSError:
@@ -407,9 +409,9 @@ class Server:
         client.close()
 
     def handle(self, request: dict, fds: list[int],
-               client: socket.socket) -> tuple[dict, list[int]]:
-        """One control request (``spawn``, ``end``, ``usage`` or ``connect``): the answer and
-        the descriptors to send with it."""
+               client: socket.socket) -> tuple[dict | None, list[int]]:
+        """One control request (``spawn``, ``end``, ``usage``, ``connect``, or ``adopt``, which
+        is not answered): the answer and the descriptors to send with it."""
         op = request["op"]
         if op == "spawn":
             try:
@@ -420,6 +422,12 @@ class Server:
                 return {"pid": None, "error": str(exc)}, []
             self.owners[pid] = client
             return {"pid": pid}, []
+        if op == "adopt":  # a socket another grading process will connect through
+            if fds:
+                self.clients.append(socket.socket(fileno=fds[0]))
+            for fd in fds[1:]:
+                os.close(fd)
+            return None, []
         for fd in fds:
             os.close(fd)
         if op == "end":
