@@ -29,6 +29,7 @@ COURSE = Course(
     demo_tag=_MARKERS["DEMO_TAG"],
     grade_marker=_MARKERS["GRADE_MARKER"],
     language="course.i18n:use_language",
+    messages="grader.i18n:words",
 )
 
 

@@ -40,7 +40,8 @@ def extract(domain: str) -> list[str]:
     """The messages the sources of ``domain`` mark with ``_(...)``, in order of appearance."""
     messages: dict[str, None] = {}
     for path in _sources(CATALOGUES[domain][1]):
-        for _, message, _, _ in extract_from_file("python", str(path), keywords={"_": None}):
+        for _, message, _, _ in extract_from_file("python", str(path),
+                                                    keywords={"_": None, "say": None}):
             if isinstance(message, str) and message:
                 messages[message] = None
     return list(messages)

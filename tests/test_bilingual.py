@@ -142,3 +142,18 @@ def test_feedback_follows_the_reports_language():
                 "tests": [{"name": "rows", "passed": True, "message": ""}]}
     assert feedback_text(exercise, {"seed": 7, "lang": "zh"}).startswith("softmax：1 / 2 分")
     assert feedback_text(exercise, {"seed": 7, "lang": "en"}).startswith("softmax: 1 / 2 points")
+
+
+def test_the_engines_messages_follow_the_grading_language():
+    from grader.course import exercises_of
+    from tests.conftest import release_notebook
+
+    chapter = chapter_ids()[0]
+    first = next(iter(exercises_of(chapter)))
+    messages = {}
+    for lang in ("zh", "en"):
+        report = grade(release_notebook(chapter), chapter, lang=lang, exercises=(first,))
+        entry = next(e for e in report["exercises"] if e["name"] == first)
+        messages[lang] = " ".join(t["message"] for t in entry["tests"])
+    assert "这个练习还没有实现" in messages["zh"], messages["zh"]
+    assert "the exercise is not implemented yet" in messages["en"], messages["en"]

@@ -336,7 +336,7 @@ def grade_all(submissions: dict[str, Path], chapter: str, course: Course, *, wor
             from grader.engine.cluster import grade_on_cluster
 
             grade_on_cluster(cluster, todo, chapter, course, options, record=record, dead=dead,
-                             grader_memory=grader_memory, say=bar.console.print)
+                             grader_memory=grader_memory, tell=bar.console.print)
     ordered = [reports[s] for s in submissions]
     write_csv(ordered, csv_path)
     if gradebook:

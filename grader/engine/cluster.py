@@ -224,12 +224,12 @@ Record = Callable[[str, dict], None]
 def grade_on_cluster(cluster: Cluster, submissions: dict[str, Path], chapter: str,
                      course: Course, options: Options, *, record: Record,
                      dead: Callable[[str, int], None], grader_memory: int | None,
-                     say: Callable[[str], None] = print) -> None:
+                     tell: Callable[[str], None] = print) -> None:
     """Grade ``submissions`` on ``cluster``; hand each report to ``record(student, report)``
     as it comes back, in the order gradings finish.
 
     ``dead(student, times)`` is called for a submission whose grading killed ``times`` workers
-    (the scheduler gave up on it). ``say`` prints the dashboard address and warnings (workers
+    (the scheduler gave up on it). ``tell`` prints the dashboard address and warnings (workers
     with more than one thread, gradings that wait for a GPU worker).
     """
     from distributed import KilledWorker, as_completed
@@ -243,16 +243,16 @@ def grade_on_cluster(cluster: Cluster, submissions: dict[str, Path], chapter: st
         local_resources = task_resources(cluster, options, gpu_checks, False) or None
     with connect(cluster, local_resources) as client:
         link = dashboard_link(client)
-        say(f"Dask dashboard: {link}" if link else "Dask scheduler has no dashboard")
+        tell(f"Dask dashboard: {link}" if link else "Dask scheduler has no dashboard")
         if not client.scheduler_info(n_workers=-1)["workers"]:
-            say(f"waiting for a Dask worker to join {client.scheduler.address} …")
+            tell(f"waiting for a Dask worker to join {client.scheduler.address} …")
         client.wait_for_workers(1)
         client.register_plugin(GradingPlugin(chapter, course, options, grader_memory),
                                name=PLUGIN)
         workers = client.scheduler_info(n_workers=-1)["workers"]
         threaded = sorted(a for a, w in workers.items() if w.get("nthreads", 1) > 1)
         if threaded:
-            say("warning: workers with more than one thread grade one submission at a time "
+            tell("warning: workers with more than one thread grade one submission at a time "
                 f"(start them with --nthreads 1): {', '.join(threaded)}")
         gpu_workers = any(w.get("resources", {}).get(GPU, 0) >= 1 for w in workers.values())
         resources = task_resources(cluster, options, gpu_checks, gpu_workers)
@@ -260,7 +260,7 @@ def grade_on_cluster(cluster: Cluster, submissions: dict[str, Path], chapter: st
                                      for k, v in resources.items())
                                  for w in workers.values()):
             wanted = ",".join(f"{k}={v:g}" for k, v in resources.items())
-            say(f"warning: no worker offers {wanted} yet; the gradings wait for one "
+            tell(f"warning: no worker offers {wanted} yet; the gradings wait for one "
                 f"(start workers with --resources {wanted})")
 
         run = uuid.uuid4().hex[:8]

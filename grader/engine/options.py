@@ -85,6 +85,8 @@ class Course:
     the student-facing message (the one students call in worked examples).
     ``language``: ``module:function`` called with the grading's language before the checks run,
     so that the checker's messages come in that language (empty: English only).
+    ``messages``: ``module:function`` giving a ``gettext`` function for a language, which
+    translates the engine's own messages (``grader.engine.words``; empty: English only).
     """
 
     toolbox: str
@@ -97,6 +99,7 @@ class Course:
     demo_tag: str = "demo"
     grade_marker: str = "# Autograded"
     language: str = ""
+    messages: str = ""
 
     def chapters(self) -> list[str]:
         """The chapters with checks (``chNN`` modules or packages of ``checks``), in order."""
@@ -121,7 +124,10 @@ class Course:
         return getattr(importlib.import_module(module), name)
 
     def use_language(self, lang: str) -> None:
-        """Make the course's messages (the checker's) speak ``lang`` in this process."""
+        """Make the engine's and the course's messages speak ``lang`` in this process."""
+        from grader.engine import words
+
+        words.use(self.messages, lang)
         if self.language:
             module, _, name = self.language.partition(":")
             getattr(importlib.import_module(module), name)(lang)

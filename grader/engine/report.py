@@ -22,6 +22,7 @@ from pathlib import Path
 
 from grader.engine.boundary import cut
 from grader.engine.options import Options
+from grader.engine.words import say
 
 MESSAGE_CHARS = 2000
 TAMPERED = "tampered: "  # the sandbox's prefix of a violation that is interference, not a use
@@ -63,14 +64,14 @@ def exercise_entry(name: str, points: float, results: list, violations: list[str
     used = [v for v in violations if not v.startswith(TAMPERED)]
     tampered = [v.removeprefix(TAMPERED) for v in violations if v.startswith(TAMPERED)]
     if used:
-        message = ("this exercise must be built from scratch, but it uses " + ", ".join(used)
-                   + "; the exercise scores 0 until they are gone")
+        message = say("this exercise must be built from scratch, but it uses {used}; the "
+                      "exercise scores 0 until they are gone").format(used=", ".join(used))
         tests.append({"name": "from_scratch", "passed": False, "score": 0, "max_score": 0,
                       "seconds": 0.0, "message": cut(message, MESSAGE_CHARS)})
     if tampered:
-        message = ("the grader's from-scratch checks were interfered with while this exercise "
-                   "ran (" + "; ".join(tampered) + "); the exercise scores 0 until the code "
-                   "leaves them alone")
+        message = say("the grader's from-scratch checks were interfered with while this "
+                      "exercise ran ({what}); the exercise scores 0 until the code leaves them "
+                      "alone").format(what="; ".join(tampered))
         tests.append({"name": "instrumentation", "passed": False, "score": 0, "max_score": 0,
                       "seconds": 0.0, "message": cut(message, MESSAGE_CHARS)})
     if violations:

@@ -41,6 +41,7 @@ from grader.engine.boundary import admit
 from grader.engine.child import protocol
 from grader.engine.options import Course, Limits, Options
 from grader.engine.view import sandbox_sys_path, sandbox_view
+from grader.engine.words import say
 
 CHILD = Path(__file__).with_name("child")
 CHILD_PACKAGE = "_d2l_sandbox"
@@ -598,16 +599,21 @@ def describe_error(error: dict, what: str) -> str:
     kind = error.get("type", "Error")
     message = error.get("message", "")
     if kind == "NotImplementedError":
-        return f"{what} raised NotImplementedError: the exercise is not implemented yet"
+        return say("{what} raised NotImplementedError: the exercise is not implemented yet"
+                   ).format(what=what)
     if kind == "MemoryError":
-        return f"{what} ran out of memory (the sandbox's limit){where}"
+        return say("{what} ran out of memory (the sandbox's limit){where}").format(
+            what=what, where=where)
     if kind == "OSError" and "too large" in message.lower():
-        return f"{what} printed more than the output limit allows{where}"
+        return say("{what} printed more than the output limit allows{where}").format(
+            what=what, where=where)
     if kind == "SystemExit":
-        return f"{what} called sys.exit(){where}; remove it"
+        return say("{what} called sys.exit(){where}; remove it").format(what=what, where=where)
     if not message.strip():
-        return f"{what} raised {kind} without a message{where}"
-    return f"{what} raised {kind}: {message}{where}"
+        return say("{what} raised {kind} without a message{where}").format(
+            what=what, kind=kind, where=where)
+    return say("{what} raised {kind}: {message}{where}").format(
+        what=what, kind=kind, message=message, where=where)
 
 
 def _defines(source: str, name: str) -> bool:
@@ -625,18 +631,21 @@ def missing_message(name: str, load_info: dict,
     own = [e for e in errors if str(e.get("cell")) in defining]
     if own:
         error = own[0]
-        return (f"`{name}` is not defined because its cell (cell {error.get('cell')}) failed "
-                f"with {_error_text(error)}")
-    text = f"`{name}` is not defined in your notebook (was its cell deleted or the name changed?)"
+        return say("`{name}` is not defined because its cell (cell {cell}) failed with "
+                   "{error}").format(name=name, cell=error.get("cell"), error=_error_text(error))
+    text = say("`{name}` is not defined in your notebook (was its cell deleted or the name "
+               "changed?)").format(name=name)
     if errors:
-        text += f"; cell {errors[0].get('cell')} failed with {_error_text(errors[0])}"
+        text += say("; cell {cell} failed with {error}").format(cell=errors[0].get("cell"),
+                                                                 error=_error_text(errors[0]))
     return text
 
 
 def _error_text(error: dict) -> str:
     message = str(error.get("message", ""))[:200].strip()
     kind = error.get("type", "Error")
-    return f"{kind}: {message}" if message else f"{kind} (raised without a message)"
+    return f"{kind}: {message}" if message else say("{kind} (raised without a message)").format(
+        kind=kind)
 
 
 def _read_progress(scratch: str | None) -> str | None:
@@ -649,15 +658,15 @@ def _read_progress(scratch: str | None) -> str | None:
 
 def _describe_exit(code: int | None) -> str:
     if code is None:
-        return "the sandbox stopped"
+        return say("the sandbox stopped")
     if code < 0:
         sig = -code
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
         if sig == signal.SIGXCPU:
-            return "the CPU-time limit was exceeded"
+            return say("the CPU-time limit was exceeded")
         if sig == signal.SIGSEGV:
-            return "the process crashed (segmentation fault)"
-        return f"the process was killed by {name}"
+            return say("the process crashed (segmentation fault)")
+        return say("the process was killed by {signal}").format(signal=name)
     if code >= 128:
         return _describe_exit(-(code - 128))
-    return f"the process exited with status {code} (os._exit or a crash)"
+    return say("the process exited with status {code} (os._exit or a crash)").format(code=code)
