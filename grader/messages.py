@@ -10,6 +10,7 @@ message without a translation, a ``.mo`` older than its ``.po``; the tests call 
 
 from __future__ import annotations
 
+import datetime
 import gettext
 import io
 import sys
@@ -22,6 +23,7 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATED = ("zh",)
+FIXED_DATE = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 CATALOGUES = {
     "d2l_course": (ROOT / "course" / "locale", [ROOT / "course"]),
     "d2l_grader": (ROOT / "grader" / "locale", [ROOT / "grader" / "engine", ROOT / "grader"]),
@@ -68,6 +70,8 @@ def _translations(mo: Path) -> dict[str, str]:
 
 
 def _compiled(catalog: Catalog) -> bytes:
+    """The ``.mo`` bytes, the same for the same translations (no dates in the header)."""
+    catalog.creation_date = catalog.revision_date = FIXED_DATE
     out = io.BytesIO()
     write_mo(out, catalog)
     return out.getvalue()
