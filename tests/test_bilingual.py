@@ -157,3 +157,19 @@ def test_the_engines_messages_follow_the_grading_language():
         messages[lang] = " ".join(t["message"] for t in entry["tests"])
     assert "这个练习还没有实现" in messages["zh"], messages["zh"]
     assert "the exercise is not implemented yet" in messages["en"], messages["en"]
+
+
+@pytest.mark.parametrize("chapter", BILINGUAL[:1])
+def test_the_chinese_notebook_runs_and_its_checker_speaks_chinese(chapter, tmp_path, monkeypatch):
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(COURSE / "source" / f"{chapter}_zh" / f"{chapter}.ipynb", as_version=4)
+    nb.cells = [c for c in nb.cells if not c.source.startswith("# Demonstration")]
+    monkeypatch.setenv("D2L_COURSE_DATA", str(tmp_path / "data"))
+    NotebookClient(nb, timeout=300, kernel_name="python3", shutdown_kernel="immediate",
+                   extra_arguments=["--log-level=ERROR"],
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                     for o in c.outputs if o.get("output_type") == "stream")
+    assert "与示例一致" in text and "公开检查通过" in text, text[:500]
+    assert "matches the worked example" not in text
