@@ -76,6 +76,7 @@ def code(source: str, lang: str, demo_marker: str | None = None) -> str:
     comments = _comments(source)
     out: list[str] = []
     origin: list[int] = []
+    replaced: list[tuple[str, str]] = []
     for number, line in enumerate(lines):
         text = line.lstrip()
         if text.startswith(COMMENT.rstrip()) or text.startswith(REPLACE.rstrip()):
@@ -87,11 +88,8 @@ def code(source: str, lang: str, demo_marker: str | None = None) -> str:
             previous, at = out[-1], origin[-1]
             if text.startswith(REPLACE.rstrip()):
                 indent = line[:len(line) - len(text)]
-                replacement = indent + words
-                if not code_matches(previous, replacement):
-                    raise TranslationError(f"{REPLACE.strip()} may change only strings and "
-                                           f"comments: {previous.strip()!r} → {words!r}")
-                out[-1] = replacement
+                replaced.append((previous, indent + words))
+                out[-1] = indent + words
             else:
                 column = comments.get(at)
                 if column is None:
@@ -105,7 +103,21 @@ def code(source: str, lang: str, demo_marker: str | None = None) -> str:
             continue
         out.append(line)
         origin.append(number)
-    return "\n".join(out)
+    result = "\n".join(out)
+    if replaced and not _same_code(code(source, "en"), result, replaced):
+        raise TranslationError(f"{REPLACE.strip()} may change only strings and comments: "
+                               + "; ".join(f"{a.strip()!r} → {b.strip()!r}" for a, b in replaced))
+    return result
+
+
+def _same_code(english: str, chinese: str, replaced: list[tuple[str, str]]) -> bool:
+    """Whether the two versions of a cell differ only in strings and comments: compared whole
+    (so a replaced line may be the middle of a statement), or line by line where the cell is
+    not plain Python (IPython magics)."""
+    try:
+        return _blanked(english) == _blanked(chinese)
+    except SyntaxError:
+        return all(code_matches(a, b) for a, b in replaced)
 
 
 def _blanked(source: str) -> str:
@@ -156,14 +168,9 @@ def docstrings(source: str, lang: str) -> str:
         if quote not in ('"""', "'''") or not body.endswith(quote):
             raise TranslationError(f"a bilingual docstring must use triple quotes: {body[:40]!r}")
         inner = body[3:-3]
+        inline = raw.rstrip().split("\n")[-1].strip() != quote  # closing quotes after text
         parts = _SPLIT.split(inner, maxsplit=1)
-        chosen = parts[0] if lang == "en" else parts[1]
-        chosen_lines = chosen.strip("\n").split("\n")
-        chosen_lines[0] = chosen_lines[0].strip()
-        while chosen_lines and not chosen_lines[-1].strip():
-            chosen_lines.pop()
-        text = "\n".join(line.rstrip() for line in chosen_lines)
-        multi = len(chosen_lines) > 1
-        new = f'{indent}{quote}{text}' + (f"\n{indent}{quote}" if multi else quote)
+        chosen = parts[0].rstrip() if lang == "en" else parts[1].strip("\n").lstrip().rstrip()
+        new = f"{indent}{quote}{chosen}" + (quote if inline else f"\n{indent}{quote}")
         lines[start:end + 1] = new.split("\n")
     return "\n".join(lines)

@@ -43,6 +43,11 @@ GRADE_CELL = (
     "it in a\n# sandbox when you submit.\nfrom course.validation import validate\n\n"
     "validate({name!r}, forbid={forbid!r})\n"
 )
+GRADE_CELL_ZH = (
+    GRADE_MARKER + "（自动评分）：`{name}`（{points:g} 分）。Validate 在这里运行它的公开检查：\n"
+    "# 是否已定义、已实现、从零实现，示例是否通过。提交后，隐藏检查会在沙箱中为它评分。\n"
+    "from course.validation import validate\n\nvalidate({name!r}, forbid={forbid!r})\n"
+)
 STUDENT_PYPROJECT = """\
 [build-system]
 requires = ["setuptools>=68"]
@@ -187,8 +192,9 @@ def build_source(chapter: str, lang: str = "en") -> nbformat.NotebookNode:
             code.metadata = {"nbgrader": {"grade": False, "solution": True, "locked": False,
                                           "grade_id": f"{name}_code", "schema_version": 3}}
             forbid = tuple(specs[name].scan_names()) if specs[name].forbid else ()
+            template = GRADE_CELL_ZH if lang == "zh" else GRADE_CELL
             pending = nbformat.v4.new_code_cell(
-                GRADE_CELL.format(name=name, points=points[name], forbid=forbid).rstrip("\n"))
+                template.format(name=name, points=points[name], forbid=forbid).rstrip("\n"))
             pending.id = f"{name}-grade"
             pending.metadata = {"nbgrader": {"grade": True, "solution": False, "locked": True,
                                              "points": points[name], "grade_id": name,

@@ -128,7 +128,7 @@ def test_the_checker_speaks_the_notebooks_language():
     try:
         use_language("zh")
         message = compare(torch.zeros(2), torch.ones(2, 3), what="行和")
-        assert message == "行和的形状是 (2,)；应为 (2, 3)"
+        assert message == "行和 的形状是 (2,)；应为 (2, 3)"
     finally:
         use_language("en")
     assert compare(torch.zeros(2), torch.ones(2, 3), what="the row sums") == \
