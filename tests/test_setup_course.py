@@ -20,21 +20,23 @@ def test_setup_course_imports_the_roster_and_releases(tmp_path):
     course = tmp_path / "course"
     course.mkdir()
     shutil.copyfile(COURSE / "nbgrader_config.py", course / "nbgrader_config.py")
-    shutil.copytree(COURSE / "source" / "ch02", course / "source" / "ch02")
+    for assignment in ("ch02", "ch02_zh"):
+        shutil.copytree(COURSE / "source" / assignment, course / "source" / assignment)
     roster = tmp_path / "roster.csv"
     roster.write_text("id,first_name,last_name,email\n"
                       "s001,Ada,Lovelace,ada@example.org\ns002,Alan,Turing,\n")
     done = setup_course(roster, ["ch02"], course_root=course)
-    assert done[-1] == "ch02 released" and "2 students" in done[1]
+    assert done[-2:] == ["ch02 released", "ch02_zh released"] and "2 students" in done[1]
     exchange = course / "exchange"
     assert stat.S_IMODE(exchange.stat().st_mode) == 0o1777
     assert (exchange / "d2l-course" / "outbound" / "ch02" / "ch02.ipynb").is_file()
+    assert (exchange / "d2l-course" / "outbound" / "ch02_zh" / "ch02.ipynb").is_file()
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         names = {(s.id, s.first_name, s.last_name) for s in gradebook.students}
         assert names == {("s001", "Ada", "Lovelace"), ("s002", "Alan", "Turing")}
-        assert [a.name for a in gradebook.assignments] == ["ch02"]
+        assert [a.name for a in gradebook.assignments] == ["ch02", "ch02_zh"]
 
 
 def test_bad_rosters_and_chapters_say_why(tmp_path):
