@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import inspect
 import secrets
 import sys
 import types
@@ -432,7 +433,9 @@ class Forbid:
             self.patched.append((target, "__init__", own, init))
             target.__init__ = init
         elif callable(target):
-            code = getattr(target, "__code__", None)
+            # A decorator's wrapper shares one code object among all it wraps (torch.distributed's
+            # collectives): record the wrapped function's own code.
+            code = getattr(inspect.unwrap(target), "__code__", None)
             if code is not None:
                 self.codes[code] = dotted
             wrapper = _recording_call(target, found, dotted)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import linecache
 import os
 import types
 
@@ -83,7 +84,10 @@ def op_load(request: dict, scratch: str) -> dict:
         except OSError:
             pass  # a cell took the folder away: the cells still run, unskippable if they hang
         try:
-            code = compile(source, f"<cell {label}>", "exec")
+            filename = f"<cell {label}>"
+            # inspect.getsource (torch.jit.script needs it) finds a cell's code as in Jupyter.
+            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+            code = compile(source, filename, "exec")
             exec(code, NS)  # noqa: S102 - running the submission is the sandbox's job
         except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt included
             if len(errors) < MAX_ERRORS:
