@@ -22,6 +22,12 @@ def gd(eta, f_grad):
 
     Return the 11 iterates as Python floats, the start first (the book's ``gd``; it also prints
     the last one, which is optional).
+
+    <!-- zh -->
+    一维梯度下降：从 ``x = 10.0`` 出发走 10 步，每步 ``x -= eta * f_grad(x)``。
+
+    以 Python 浮点数返回 11 个迭代值，起点在最前（即书中的 ``gd``；书中还会打印最后一个
+    迭代值，打印是可选的）。
     """
     ### BEGIN SOLUTION
     x = 10.0
@@ -41,6 +47,14 @@ def train_2d(trainer, steps=20, f_grad=None):
     steps calls ``x1, x2, s1, s2 = trainer(x1, x2, s1, s2)`` when ``f_grad`` is ``None``, else
     ``trainer(x1, x2, s1, s2, f_grad)``. Return the list of the ``steps + 1`` points
     ``(x1, x2)``, the start first. (The book also prints the last point; printing is optional.)
+
+    <!-- zh -->
+    用自定义的训练器优化一个二维目标函数，返回优化轨迹（书中的 ``train_2d``）。
+
+    从 ``x1, x2 = -5, -2`` 出发，训练器状态为 ``s1, s2 = 0, 0``。共 ``steps`` 步，每一步在
+    ``f_grad`` 为 ``None`` 时调用 ``x1, x2, s1, s2 = trainer(x1, x2, s1, s2)``，否则调用
+    ``trainer(x1, x2, s1, s2, f_grad)``。返回由 ``steps + 1`` 个点 ``(x1, x2)`` 组成的列表，
+    起点在最前。（书中还会打印最后一个点；打印是可选的。）
     """
     ### BEGIN SOLUTION
     x1, x2, s1, s2 = -5, -2, 0, 0
@@ -64,6 +78,12 @@ def sgd(params, states, hyperparams):
 
     ``states`` is unused (the book passes ``None``). Update each parameter in place and zero its
     gradient. Same rule as ``torch.optim.SGD(params, lr)``.
+
+    <!-- zh -->
+    按本章约定实现的小批量随机梯度下降：``p -= hyperparams['lr'] * p.grad``。
+
+    ``states`` 不使用（书中传入 ``None``）。原地更新每个参数，并把它的梯度清零。更新规则与
+    ``torch.optim.SGD(params, lr)`` 相同。
     """
     ### BEGIN SOLUTION
     for p in params:
@@ -79,6 +99,12 @@ def init_momentum_states(feature_dim):
     """The momentum state of a linear model: zeros ``(v_w, v_b)``.
 
     Shapes ``(feature_dim, 1)`` and ``(1,)``, float32, one per parameter of ``(w, b)``.
+
+    <!-- zh -->
+    线性模型的动量法状态：全零的 ``(v_w, v_b)``。
+
+    形状分别为 ``(feature_dim, 1)`` 和 ``(1,)``，类型为 float32，分别对应 ``(w, b)`` 中的
+    一个参数。
     """
     ### BEGIN SOLUTION
     v_w = torch.zeros((feature_dim, 1))
@@ -93,6 +119,13 @@ def sgd_momentum(params, states, hyperparams):
     ``states`` holds one velocity tensor ``v`` per parameter (same shape), updated in place;
     ``hyperparams`` has ``'lr'`` and ``'momentum'``. Zero each gradient afterwards. Same rule as
     ``torch.optim.SGD(params, lr, momentum=momentum)`` (dampening 0).
+
+    <!-- zh -->
+    动量法：先 ``v = momentum * v + p.grad``，再 ``p -= lr * v``。
+
+    ``states`` 为每个参数保存一个速度张量 ``v``（形状与参数相同），原地更新；``hyperparams``
+    含有 ``'lr'`` 和 ``'momentum'``。之后把每个梯度清零。更新规则与
+    ``torch.optim.SGD(params, lr, momentum=momentum)``（dampening 为 0）相同。
     """
     ### BEGIN SOLUTION
     for p, v in zip(params, states):
@@ -110,6 +143,12 @@ def init_adagrad_states(feature_dim):
     """AdaGrad's (and RMSProp's) state of a linear model: zeros ``(s_w, s_b)``.
 
     Shapes ``(feature_dim, 1)`` and ``(1,)``, float32, one per parameter of ``(w, b)``.
+
+    <!-- zh -->
+    线性模型的 AdaGrad（以及 RMSProp）状态：全零的 ``(s_w, s_b)``。
+
+    形状分别为 ``(feature_dim, 1)`` 和 ``(1,)``，类型为 float32，分别对应 ``(w, b)`` 中的
+    一个参数。
     """
     ### BEGIN SOLUTION
     s_w = torch.zeros((feature_dim, 1))
@@ -124,6 +163,14 @@ def adagrad(params, states, hyperparams):
     ``states`` holds one ``s`` per parameter, updated in place; ``hyperparams`` has ``'lr'``.
     Zero each gradient afterwards. Epsilon sits inside the square root as in the book
     (``torch.optim.Adagrad`` adds it outside, so the two differ slightly).
+
+    <!-- zh -->
+    AdaGrad：先 ``s += p.grad ** 2``，再 ``p -= lr * p.grad / sqrt(s + eps)``，其中
+    ``eps = 1e-6``。
+
+    ``states`` 为每个参数保存一个 ``s``，原地更新；``hyperparams`` 含有 ``'lr'``。之后把每个
+    梯度清零。和书中一样，epsilon 位于平方根之内（``torch.optim.Adagrad`` 把它加在平方根之外，
+    所以两者略有不同）。
     """
     ### BEGIN SOLUTION
     eps = 1e-6
@@ -145,6 +192,15 @@ def rmsprop(params, states, hyperparams):
     ``alpha=gamma`` adds it outside). ``states`` holds one ``s`` per parameter (the book's
     ``init_rmsprop_states`` is AdaGrad's); ``hyperparams`` has ``'lr'`` and ``'gamma'``. Zero
     each gradient afterwards.
+
+    <!-- zh -->
+    RMSProp：``s = gamma * s + (1 - gamma) * p.grad ** 2``，
+    ``p -= lr * p.grad / sqrt(s + eps)``。
+
+    和书中一样，``eps = 1e-6`` 位于平方根之内（``torch.optim.RMSprop`` 取 ``alpha=gamma`` 时
+    把它加在平方根之外）。``states`` 为每个参数保存一个 ``s``（书中的
+    ``init_rmsprop_states`` 与 AdaGrad 的相同）；``hyperparams`` 含有 ``'lr'`` 和 ``'gamma'``。
+    之后把每个梯度清零。
     """
     ### BEGIN SOLUTION
     gamma, eps = hyperparams["gamma"], 1e-6
@@ -166,6 +222,15 @@ def adadelta(params, states, hyperparams):
     ``p -= g'``; ``delta = rho * delta + (1 - rho) * g' ** 2`` (``g = p.grad``, ``rho =
     hyperparams['rho']``, no learning rate). Same rule as ``torch.optim.Adadelta(params, lr=1.0,
     rho=rho, eps=1e-5)``. States in place; zero each gradient afterwards.
+
+    <!-- zh -->
+    Adadelta，``eps = 1e-5``；``states`` 为每个参数保存一对 ``(s, delta)``。
+
+    ``s = rho * s + (1 - rho) * g ** 2``；``g' = sqrt(delta + eps) / sqrt(s + eps) * g``；
+    ``p -= g'``；``delta = rho * delta + (1 - rho) * g' ** 2``（其中 ``g = p.grad``，
+    ``rho = hyperparams['rho']``，没有学习率）。更新规则与
+    ``torch.optim.Adadelta(params, lr=1.0, rho=rho, eps=1e-5)`` 相同。原地更新状态；之后把
+    每个梯度清零。
     """
     ### BEGIN SOLUTION
     rho, eps = hyperparams["rho"], 1e-5
@@ -186,6 +251,12 @@ def init_adam_states(feature_dim):
     """Adam's state of a linear model: ``((v_w, s_w), (v_b, s_b))``, all zeros.
 
     ``v_w, s_w`` have shape ``(feature_dim, 1)``, ``v_b, s_b`` shape ``(1,)``, float32.
+
+    <!-- zh -->
+    线性模型的 Adam 状态：``((v_w, s_w), (v_b, s_b))``，全为零。
+
+    ``v_w, s_w`` 的形状为 ``(feature_dim, 1)``，``v_b, s_b`` 的形状为 ``(1,)``，类型为
+    float32。
     """
     ### BEGIN SOLUTION
     v_w, v_b = torch.zeros((feature_dim, 1)), torch.zeros(1)
@@ -203,6 +274,16 @@ def adam(params, states, hyperparams):
     ``s_hat = s / (1 - beta2 ** t)``, ``p -= lr * v_hat / (sqrt(s_hat) + eps)``; after all
     parameters, ``hyperparams['t'] += 1``. Same rule as ``torch.optim.Adam(params, lr,
     eps=1e-6)``. States in place; zero each gradient afterwards.
+
+    <!-- zh -->
+    Adam，``beta1, beta2, eps = 0.9, 0.999, 1e-6``，带偏差校正。
+
+    ``states`` 为每个参数保存一对 ``(v, s)``；``hyperparams`` 含有 ``'lr'`` 和步数计数器
+    ``'t'``（第一步时为 1）。``v = beta1 v + (1 - beta1) g``，
+    ``s = beta2 s + (1 - beta2) g ** 2``，``v_hat = v / (1 - beta1 ** t)``，
+    ``s_hat = s / (1 - beta2 ** t)``，``p -= lr * v_hat / (sqrt(s_hat) + eps)``；所有参数都
+    更新完之后执行 ``hyperparams['t'] += 1``。更新规则与
+    ``torch.optim.Adam(params, lr, eps=1e-6)`` 相同。原地更新状态；之后把每个梯度清零。
     """
     ### BEGIN SOLUTION
     beta1, beta2, eps = 0.9, 0.999, 1e-6
@@ -223,6 +304,13 @@ def yogi(params, states, hyperparams):
 
     Everything else as in ``adam`` (``beta1, beta2 = 0.9, 0.999``, bias correction, ``'t'``
     incremented once per call). ``torch.optim`` has no Yogi.
+
+    <!-- zh -->
+    Yogi：在 Adam 的基础上改用 ``s = s + (1 - beta2) * sign(g ** 2 - s) * g ** 2``，并取
+    ``eps = 1e-3``。
+
+    其他都与 ``adam`` 相同（``beta1, beta2 = 0.9, 0.999``，带偏差校正，每次调用把 ``'t'``
+    加一）。``torch.optim`` 中没有 Yogi。
     """
     ### BEGIN SOLUTION
     beta1, beta2, eps = 0.9, 0.999, 1e-3
@@ -242,7 +330,10 @@ def yogi(params, states, hyperparams):
 
 
 class SquareRootScheduler:
-    """``scheduler(num_update)`` returns ``lr * (num_update + 1) ** -0.5`` (``lr`` default 0.1)."""
+    """``scheduler(num_update)`` returns ``lr * (num_update + 1) ** -0.5`` (``lr`` default 0.1).
+
+    <!-- zh -->
+    ``scheduler(num_update)`` 返回 ``lr * (num_update + 1) ** -0.5``（``lr`` 默认为 0.1）。"""
 
     def __init__(self, lr=0.1):
         ### BEGIN SOLUTION
@@ -261,6 +352,13 @@ class FactorScheduler:
     ``FactorScheduler(factor=1, stop_factor_lr=1e-7, base_lr=0.1)``; each call (its argument
     ``num_update`` is ignored, as in the book) sets ``base_lr = max(stop_factor_lr, base_lr *
     factor)`` and returns it: the first call already returns ``0.1 * factor``.
+
+    <!-- zh -->
+    每次调用都把学习率乘以 ``factor``，但不低于 ``stop_factor_lr``。
+
+    ``FactorScheduler(factor=1, stop_factor_lr=1e-7, base_lr=0.1)``；每次调用（和书中一样，
+    忽略参数 ``num_update``）令 ``base_lr = max(stop_factor_lr, base_lr * factor)`` 并返回它：
+    第一次调用返回的就已经是 ``0.1 * factor``。
     """
 
     def __init__(self, factor=1, stop_factor_lr=1e-7, base_lr=0.1):
@@ -286,6 +384,16 @@ class CosineScheduler:
     ``warmup_steps <= epoch <= max_update`` return ``final_lr + (base_lr - final_lr) *
     (1 + cos(pi * (epoch - warmup_steps) / (max_update - warmup_steps))) / 2``; after
     ``max_update`` keep returning ``final_lr``.
+
+    <!-- zh -->
+    带线性预热的余弦调度器（书中的 ``CosineScheduler``）。
+
+    ``CosineScheduler(max_update, base_lr=0.01, final_lr=0, warmup_steps=0,
+    warmup_begin_lr=0)``。``scheduler(epoch)``：当 ``epoch < warmup_steps`` 时返回
+    ``warmup_begin_lr + (base_lr - warmup_begin_lr) * epoch / warmup_steps``；当
+    ``warmup_steps <= epoch <= max_update`` 时返回 ``final_lr + (base_lr - final_lr) *
+    (1 + cos(pi * (epoch - warmup_steps) / (max_update - warmup_steps))) / 2``；超过
+    ``max_update`` 之后一直返回 ``final_lr``。
     """
 
     def __init__(self, max_update, base_lr=0.01, final_lr=0, warmup_steps=0, warmup_begin_lr=0):
@@ -321,6 +429,14 @@ class MultiFactorScheduler:
     ``base_lr * factor ** k`` where ``k`` counts the milestones ``s`` in ``step`` with
     ``s <= epoch``: the semantics of ``torch.optim.lr_scheduler.MultiStepLR(optimizer,
     milestones=step, gamma=factor)``, which the book uses. Calls may come in any order.
+
+    <!-- zh -->
+    在 ``step``（一个有序列表）中的每个里程碑处把 ``base_lr`` 乘以 ``factor``。
+
+    ``MultiFactorScheduler(step, factor=1, base_lr=0.1)``；``scheduler(epoch)`` 返回
+    ``base_lr * factor ** k``，其中 ``k`` 是 ``step`` 中满足 ``s <= epoch`` 的里程碑 ``s`` 的
+    个数：即书中所用的 ``torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=step,
+    gamma=factor)`` 的语义。调用可以按任意顺序进行。
     """
 
     def __init__(self, step, factor=1, base_lr=0.1):
