@@ -19,6 +19,14 @@ def nadaraya_watson(x_train, y_train, x_query):
     ``(y_hat, attention_weights)``: ``attention_weights`` of shape ``(m, n)`` is, row ``i``, the
     softmax over ``j`` of ``-(x_query[i] - x_train[j]) ** 2 / 2``, and ``y_hat`` of shape
     ``(m,)`` is ``attention_weights @ y_train``. Differentiable with respect to every input.
+
+    <!-- zh -->
+    使用高斯核的 Nadaraya-Watson 估计器（Nadaraya-Watson 核回归）。
+
+    ``x_train`` 和 ``y_train`` 的形状为 ``(n,)``，``x_query`` 的形状为 ``(m,)``。返回二元组
+    ``(y_hat, attention_weights)``：形状为 ``(m, n)`` 的 ``attention_weights`` 的第 ``i`` 行
+    是 ``-(x_query[i] - x_train[j]) ** 2 / 2`` 对 ``j`` 做 softmax 的结果；形状为 ``(m,)``
+    的 ``y_hat`` 等于 ``attention_weights @ y_train``。对每个输入都可微。
     """
     ### BEGIN SOLUTION
     X_repeat = x_query.repeat_interleave(x_train.shape[0]).reshape((-1, x_train.shape[0]))
@@ -37,6 +45,15 @@ class NWKernelRegression(nn.Module):
     it stores ``self.attention_weights`` of shape ``(m, n)``, the softmax over ``j`` of
     ``-((queries[i] - keys[i, j]) * w) ** 2 / 2``, and returns the weighted averages of the
     values, shape ``(m,)``.
+
+    <!-- zh -->
+    书中带参数的 Nadaraya-Watson 回归（带参数注意力汇聚）。
+
+    有一个可学习的标量参数 ``w``，形状为 ``(1,)``（用 ``torch.rand`` 初始化）。
+    ``forward(queries, keys, values)`` 接受形状为 ``(m,)`` 的 ``queries``，以及形状都为
+    ``(m, n)`` 的 ``keys`` 和 ``values``（第 ``i`` 行是查询 ``i`` 所用的训练样本对）；它把
+    ``-((queries[i] - keys[i, j]) * w) ** 2 / 2`` 对 ``j`` 做 softmax 的结果保存为
+    ``self.attention_weights``（形状为 ``(m, n)``），并返回各行值的加权平均，形状为 ``(m,)``。
     """
 
     def __init__(self, **kwargs):
@@ -63,6 +80,14 @@ def masked_softmax(X, valid_lens):
     (query ``q`` of example ``b`` keeps its first ``valid_lens[b, q]`` keys). Masked positions
     are replaced by ``-1e6`` before the softmax, so they get weight (numerically) 0, and a row
     with valid length 0 becomes uniform, as in the book.
+
+    <!-- zh -->
+    掩蔽softmax操作：沿最后一个轴对 ``X``（形状为 ``(B, Q, K)``）做 softmax，并屏蔽部分位置。
+
+    ``valid_lens`` 可以是 ``None``（普通的 softmax）、形状为 ``(B,)`` 的一维张量（样本 ``b``
+    的每个查询都保留前 ``valid_lens[b]`` 个键），或形状为 ``(B, Q)`` 的二维张量（样本 ``b``
+    的查询 ``q`` 保留前 ``valid_lens[b, q]`` 个键）。被屏蔽的位置在 softmax 之前替换为
+    ``-1e6``，因此它们的权重（在数值上）为 0；和书中一样，有效长度为 0 的行会变成均匀分布。
     """
     ### BEGIN SOLUTION
     if valid_lens is None:
@@ -93,6 +118,18 @@ class AdditiveAttention(nn.Module):
     ``q`` and key ``k`` is ``w_v(tanh(W_q(q) + W_k(k)))``; store ``self.attention_weights =
     masked_softmax(scores, valid_lens)`` (shape ``(B, Q, K)``) and return
     ``torch.bmm(dropout(attention_weights), values)``, shape ``(B, Q, v)``.
+
+    <!-- zh -->
+    加性注意力。
+
+    ``AdditiveAttention(key_size, query_size, num_hiddens, dropout)`` 包含 ``W_k =
+    nn.Linear(key_size, num_hiddens, bias=False)``、``W_q = nn.Linear(query_size, num_hiddens,
+    bias=False)``、``w_v = nn.Linear(num_hiddens, 1, bias=False)`` 和 ``dropout =
+    nn.Dropout(dropout)``。``forward(queries, keys, values, valid_lens)`` 中查询的形状为
+    ``(B, Q, query_size)``，键为 ``(B, K, key_size)``，值为 ``(B, K, v)``：查询 ``q`` 与键
+    ``k`` 的评分为 ``w_v(tanh(W_q(q) + W_k(k)))``；保存 ``self.attention_weights =
+    masked_softmax(scores, valid_lens)``（形状为 ``(B, Q, K)``），并返回
+    ``torch.bmm(dropout(attention_weights), values)``，形状为 ``(B, Q, v)``。
     """
 
     def __init__(self, key_size, query_size, num_hiddens, dropout, **kwargs):
@@ -124,6 +161,16 @@ class DotProductAttention(nn.Module):
     ``self.attention_weights = masked_softmax(scores, valid_lens)`` and return
     ``torch.bmm(dropout(attention_weights), values)``, shape ``(B, Q, v)``.
     ``F.scaled_dot_product_attention`` is not allowed.
+
+    <!-- zh -->
+    缩放点积注意力。
+
+    ``DotProductAttention(dropout)`` 包含 ``dropout = nn.Dropout(dropout)``，没有参数。
+    ``forward(queries, keys, values, valid_lens=None)`` 中查询的形状为 ``(B, Q, d)``，键为
+    ``(B, K, d)``，值为 ``(B, K, v)``：评分为 ``queries @ keys^T / sqrt(d)``；保存
+    ``self.attention_weights = masked_softmax(scores, valid_lens)``，并返回
+    ``torch.bmm(dropout(attention_weights), values)``，形状为 ``(B, Q, v)``。
+    不允许使用 ``F.scaled_dot_product_attention``。
     """
 
     def __init__(self, dropout, **kwargs):
@@ -163,6 +210,28 @@ class Seq2SeqAttentionDecoder(Decoder):
     ``(B, T, vocab_size)``). Keep the list of the attention's weights of every step of the
     last call in ``self._attention_weights``: the given property ``attention_weights``
     returns it.
+
+    <!-- zh -->
+    Bahdanau 注意力解码器。
+
+    ``Seq2SeqAttentionDecoder(vocab_size, embed_size, num_hiddens, num_layers, dropout=0)``
+    包含 ``attention = AdditiveAttention(num_hiddens, num_hiddens, num_hiddens, dropout)``、
+    ``embedding = nn.Embedding(vocab_size, embed_size)``、``rnn = nn.GRU(embed_size +
+    num_hiddens, num_hiddens, num_layers, dropout=dropout)`` 和 ``dense =
+    nn.Linear(num_hiddens, vocab_size)``。
+
+    ``init_state(enc_outputs, enc_valid_lens)`` 接受编码器的输出 ``(outputs, hidden_state)``
+    （``outputs`` 的形状为 ``(T, B, h)``，隐状态为 ``(num_layers, B, h)``），返回
+    ``(outputs.permute(1, 0, 2), hidden_state, enc_valid_lens)``。
+
+    ``forward(X, state)``：X 是形状为 ``(B, T)`` 的词元索引；先做嵌入，再用 permute 变为
+    ``(T, B, e)``；在每个时间步，查询是隐状态的最后一层 ``hidden_state[-1]``，用 unsqueeze
+    变为 ``(B, 1, h)``；上下文变量是 ``attention(query, enc_outputs, enc_outputs,
+    enc_valid_lens)``；在特征维上把上下文变量和这一步的嵌入连结起来，让 GRU 运行这一个时间
+    步，并保存这一步的输出和注意力权重。返回 ``(dense(outputs).permute(1, 0, 2),
+    [enc_outputs, hidden_state, enc_valid_lens])``（形状为 ``(B, T, vocab_size)``）。把最近
+    一次调用中每个时间步的注意力权重组成的列表保存在 ``self._attention_weights`` 中：已经
+    给出的属性 ``attention_weights`` 会返回它。
     """
 
     def __init__(self, vocab_size, embed_size, num_hiddens, num_layers, dropout=0, **kwargs):
@@ -206,6 +275,13 @@ def transpose_qkv(X, num_heads):
 
     Return shape ``(B * num_heads, n, d)``: row ``b * num_heads + i`` holds head ``i`` (features
     ``i * d`` to ``(i + 1) * d - 1``) of example ``b``.
+
+    <!-- zh -->
+    把 ``X``（形状为 ``(B, n, num_heads * d)``）的最后一个轴拆分成多个头（为了多注意力头的
+    并行计算）。
+
+    返回的形状为 ``(B * num_heads, n, d)``：第 ``b * num_heads + i`` 行是样本 ``b`` 的头
+    ``i``（特征 ``i * d`` 到 ``(i + 1) * d - 1``）。
     """
     ### BEGIN SOLUTION
     X = X.reshape(X.shape[0], X.shape[1], num_heads, -1)
@@ -215,7 +291,10 @@ def transpose_qkv(X, num_heads):
 
 
 def transpose_output(X, num_heads):
-    """Undo ``transpose_qkv``: ``(B * num_heads, n, d)`` back to ``(B, n, num_heads * d)``."""
+    """Undo ``transpose_qkv``: ``(B * num_heads, n, d)`` back to ``(B, n, num_heads * d)``.
+
+    <!-- zh -->
+    撤销 ``transpose_qkv``：把 ``(B * num_heads, n, d)`` 变回 ``(B, n, num_heads * d)``。"""
     ### BEGIN SOLUTION
     X = X.reshape(-1, num_heads, X.shape[1], X.shape[2])
     X = X.permute(0, 2, 1, 3)
@@ -236,6 +315,20 @@ class MultiHeadAttention(nn.Module):
     (``torch.repeat_interleave``), attend, merge with ``transpose_output`` and project with
     ``W_o``; shape ``(B, Q, num_hiddens)``. ``nn.MultiheadAttention`` and
     ``F.scaled_dot_product_attention`` are not allowed.
+
+    <!-- zh -->
+    多头注意力。
+
+    ``MultiHeadAttention(key_size, query_size, value_size, num_hiddens, num_heads, dropout,
+    bias=False)`` 包含 ``num_heads``、``attention = DotProductAttention(dropout)``、``W_q =
+    nn.Linear(query_size, num_hiddens, bias=bias)``、``W_k = nn.Linear(key_size, num_hiddens,
+    bias=bias)``、``W_v = nn.Linear(value_size, num_hiddens, bias=bias)`` 和 ``W_o =
+    nn.Linear(num_hiddens, num_hiddens, bias=bias)``。``forward(queries, keys, values,
+    valid_lens)``：用 ``W_q``、``W_k``、``W_v`` 做投影，用 ``transpose_qkv`` 拆分成多个头，
+    （``valid_lens`` 不为 None 时）把 ``valid_lens`` 沿轴 0 重复 ``num_heads`` 次
+    （``torch.repeat_interleave``），计算注意力，用 ``transpose_output`` 合并各个头，再用
+    ``W_o`` 投影；输出形状为 ``(B, Q, num_hiddens)``。不允许使用 ``nn.MultiheadAttention``
+    和 ``F.scaled_dot_product_attention``。
     """
 
     def __init__(self, key_size, query_size, value_size, num_hiddens, num_heads, dropout,
@@ -275,6 +368,15 @@ class PositionalEncoding(nn.Module):
     ``P[0, i, 2j+1] = cos(i / 10000^(2j / num_hiddens))``; ``num_hiddens`` is even.
     ``forward(X)`` with ``X`` of shape ``(batch_size, num_steps, num_hiddens)`` returns
     ``dropout(X + P[:, :num_steps, :])`` (``P`` moved to ``X``'s device).
+
+    <!-- zh -->
+    书中基于正弦函数和余弦函数的位置编码（10.6.3），后接暂退法。
+
+    ``self.P``（张量属性或缓冲区）的形状为 ``(1, max_len, num_hiddens)``（float32）：
+    ``P[0, i, 2j] = sin(i / 10000^(2j / num_hiddens))``，
+    ``P[0, i, 2j+1] = cos(i / 10000^(2j / num_hiddens))``；``num_hiddens`` 为偶数。
+    ``forward(X)`` 中 ``X`` 的形状为 ``(batch_size, num_steps, num_hiddens)``，返回
+    ``dropout(X + P[:, :num_steps, :])``（要先把 ``P`` 移到 ``X`` 所在的设备上）。
     """
 
     def __init__(self, num_hiddens: int, dropout: float, max_len: int = 1000):
@@ -299,7 +401,13 @@ class PositionWiseFFN(nn.Module):
     """The position-wise feed-forward network (10.7.2): ``dense2(relu(dense1(X)))`` with
     ``dense1 = nn.Linear(ffn_num_input, ffn_num_hiddens)`` and
     ``dense2 = nn.Linear(ffn_num_hiddens, ffn_num_outputs)``, applied at every position of
-    ``X`` of shape ``(batch_size, num_steps, ffn_num_input)``."""
+    ``X`` of shape ``(batch_size, num_steps, ffn_num_input)``.
+
+    <!-- zh -->
+    基于位置的前馈网络（10.7.2）：``dense2(relu(dense1(X)))``，其中
+    ``dense1 = nn.Linear(ffn_num_input, ffn_num_hiddens)``，
+    ``dense2 = nn.Linear(ffn_num_hiddens, ffn_num_outputs)``，作用在形状为
+    ``(batch_size, num_steps, ffn_num_input)`` 的 ``X`` 的每个位置上。"""
 
     def __init__(self, ffn_num_input: int, ffn_num_hiddens: int, ffn_num_outputs: int,
                  **kwargs):
@@ -319,7 +427,11 @@ class PositionWiseFFN(nn.Module):
 class AddNorm(nn.Module):
     """Residual connection followed by layer normalization (10.7.3):
     ``forward(X, Y) = ln(dropout(Y) + X)`` with ``ln = nn.LayerNorm(normalized_shape)`` and
-    ``dropout = nn.Dropout(dropout)``."""
+    ``dropout = nn.Dropout(dropout)``.
+
+    <!-- zh -->
+    残差连接后进行层规范化（10.7.3）：``forward(X, Y) = ln(dropout(Y) + X)``，其中
+    ``ln = nn.LayerNorm(normalized_shape)``，``dropout = nn.Dropout(dropout)``。"""
 
     def __init__(self, normalized_shape, dropout: float, **kwargs):
         super().__init__(**kwargs)
@@ -342,6 +454,15 @@ class EncoderBlock(nn.Module):
     ``ffn = PositionWiseFFN(ffn_num_input, ffn_num_hiddens, num_hiddens)``,
     ``addnorm2 = AddNorm(norm_shape, dropout)``. ``forward(X, valid_lens)``: self-attention
     ``Y = addnorm1(X, attention(X, X, X, valid_lens))``, then ``addnorm2(Y, ffn(Y))``.
+
+    <!-- zh -->
+    Transformer 的一个编码器块（10.7.4）。
+
+    子模块：``attention = MultiHeadAttention(key_size, query_size, value_size, num_hiddens,
+    num_heads, dropout, use_bias)``、``addnorm1 = AddNorm(norm_shape, dropout)``、
+    ``ffn = PositionWiseFFN(ffn_num_input, ffn_num_hiddens, num_hiddens)``、
+    ``addnorm2 = AddNorm(norm_shape, dropout)``。``forward(X, valid_lens)``：先做自注意力
+    ``Y = addnorm1(X, attention(X, X, X, valid_lens))``，再返回 ``addnorm2(Y, ffn(Y))``。
     """
 
     def __init__(self, key_size: int, query_size: int, value_size: int, num_hiddens: int,
@@ -372,6 +493,17 @@ class TransformerEncoder(Encoder):
     scaling keeps embeddings and positional encodings of similar size), then each block in turn
     with ``valid_lens``; ``self.attention_weights[i]`` keeps block ``i``'s
     ``attention.attention.attention_weights``. Returns the last block's output.
+
+    <!-- zh -->
+    Transformer 编码器（10.7.4）：``embedding = nn.Embedding(vocab_size, num_hiddens)``、
+    ``pos_encoding = PositionalEncoding(num_hiddens, dropout)`` 和 ``blks``，后者是由
+    ``num_layers`` 个 ``EncoderBlock`` 组成的 ``nn.Sequential``，依次以 ``"block0"``、
+    ``"block1"``……为名添加。
+
+    ``forward(X, valid_lens)``：``X = pos_encoding(embedding(X) * sqrt(num_hiddens))``（这一
+    缩放使嵌入和位置编码的大小相近），然后依次让每个块处理 ``X``（传入 ``valid_lens``）；
+    ``self.attention_weights[i]`` 保存第 ``i`` 个块的
+    ``attention.attention.attention_weights``。返回最后一个块的输出。
     """
 
     def __init__(self, vocab_size: int, key_size: int, query_size: int, value_size: int,
@@ -418,6 +550,23 @@ class DecoderBlock(nn.Module):
     ``1..num_steps`` per query, for every sequence of the batch); in evaluation mode no mask.
     Then ``Y = addnorm1(X, self-attention)``, ``Z = addnorm2(Y, attention2(Y, enc_outputs,
     enc_outputs, enc_valid_lens))`` and the result is ``(addnorm3(Z, ffn(Z)), state)``.
+
+    <!-- zh -->
+    Transformer 的第 ``i`` 个解码器块（10.7.5）。
+
+    子模块：``attention1``（掩蔽自注意力）和 ``attention2``（编码器－解码器注意力），都是
+    ``MultiHeadAttention(key_size, query_size, value_size, num_hiddens, num_heads, dropout)``；
+    ``addnorm1``、``addnorm2``、``addnorm3``（``AddNorm(norm_shape, dropout)``）以及
+    ``ffn = PositionWiseFFN(ffn_num_input, ffn_num_hiddens, num_hiddens)``。
+
+    ``forward(X, state)``，其中 ``state = [enc_outputs, enc_valid_lens, caches]``：自注意力的
+    键和值是沿时间轴把 ``caches[self.i]`` 和 ``X`` 连结起来的结果（``caches[self.i]`` 为
+    None 时就是 ``X``），并把 ``caches[self.i]`` 设为它（预测时解码器每次只运行一个时间步，
+    需要之前所有时间步的键和值）。在训练模式下，``X`` 的每个查询 ``t``（从 0 开始计数）只能
+    看到键 ``0..t``（对批量中的每个序列，各查询的有效长度依次为 ``1..num_steps``）；在评估
+    模式下不加掩蔽。然后计算 ``Y = addnorm1(X, 自注意力的输出)``、``Z = addnorm2(Y,
+    attention2(Y, enc_outputs, enc_outputs, enc_valid_lens))``，结果为
+    ``(addnorm3(Z, ffn(Z)), state)``。
     """
 
     def __init__(self, key_size: int, query_size: int, value_size: int, num_hiddens: int,
@@ -471,6 +620,20 @@ class TransformerDecoder(Decoder):
     weights per block]]`` (the blocks' ``attention1.attention.attention_weights`` and
     ``attention2.attention.attention_weights``), exposed by the ``attention_weights`` property;
     returns ``(dense(X), state)``.
+
+    <!-- zh -->
+    Transformer 解码器（10.7.5）：``embedding = nn.Embedding(vocab_size, num_hiddens)``、
+    ``pos_encoding = PositionalEncoding(num_hiddens, dropout)``、``blks``（由
+    ``DecoderBlock(..., i)`` 组成的 ``nn.Sequential``，依次以 ``"block0"``……为名添加）和
+    ``dense = nn.Linear(num_hiddens, vocab_size)``。
+
+    ``init_state(enc_outputs, enc_valid_lens, *args)`` 返回 ``[enc_outputs, enc_valid_lens,
+    [None] * num_layers]``。``forward(X, state)``：``X = pos_encoding(embedding(X) *
+    sqrt(num_hiddens))``，然后依次经过每个块（把状态传递下去）；保存
+    ``self._attention_weights = [[每个块的自注意力权重], [每个块的编码器－解码器注意力权重]]``
+    （即各块的 ``attention1.attention.attention_weights`` 和
+    ``attention2.attention.attention_weights``），由属性 ``attention_weights`` 给出；返回
+    ``(dense(X), state)``。
     """
 
     def __init__(self, vocab_size: int, key_size: int, query_size: int, value_size: int,
