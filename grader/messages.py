@@ -1,10 +1,11 @@
 """``make messages``: keep the message catalogues in step with the code (Babel).
 
 Two catalogues, each for its package: ``d2l_course`` (the toolbox: the checker's and Validate's
-messages, which students see in their notebooks) and ``d2l_grader`` (the engine, the CLI and the
-feedback). ``update`` extracts every ``_("...")`` message from the sources, merges the list into
-each language's ``.po`` (translations kept, new messages added empty, gone ones dropped) and
-compiles the ``.mo`` that gettext reads at run time. ``problems`` lists what is out of step: a
+messages, which students see in their notebooks) and ``d2l_grader`` (the engine, the CLI, the
+feedback, and the hints of the chapters' hidden checks in ``grader/checks``). ``update`` extracts
+every ``_("...")`` and ``say("...")`` message from the sources, merges the list into each
+language's ``.po`` (translations kept, new messages added empty, gone ones dropped) and compiles
+the ``.mo`` that gettext reads at run time. ``problems`` lists what is out of step: a
 message without a translation, a ``.mo`` older than its ``.po``; the tests call it.
 """
 
@@ -26,14 +27,17 @@ TRANSLATED = ("zh",)
 FIXED_DATE = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 CATALOGUES = {
     "d2l_course": (ROOT / "course" / "locale", [ROOT / "course"]),
-    "d2l_grader": (ROOT / "grader" / "locale", [ROOT / "grader" / "engine", ROOT / "grader"]),
+    "d2l_grader": (ROOT / "grader" / "locale",
+                   [ROOT / "grader" / "engine", ROOT / "grader", ROOT / "grader" / "checks"]),
 }
+RECURSIVE = ("engine", "checks")
+"""Folders whose subfolders are read too (a chapter's checks may be a package)."""
 
 
 def _sources(folders: list[Path]) -> list[Path]:
     files: set[Path] = set()
     for folder in folders:
-        pattern = "**/*.py" if folder.name == "engine" else "*.py"
+        pattern = "**/*.py" if folder.name in RECURSIVE else "*.py"
         files |= {p for p in folder.glob(pattern) if "__pycache__" not in p.parts}
     return sorted(files)
 

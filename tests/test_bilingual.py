@@ -159,6 +159,45 @@ def test_the_engines_messages_follow_the_grading_language():
     assert "the exercise is not implemented yet" in messages["en"], messages["en"]
 
 
+WRONG_CH03 = """
+def accuracy(y_hat, y):
+    return float((y_hat.argmax(axis=1) == y).float().mean())  # a fraction, not the count
+
+
+def linreg(X, w, b):
+    return torch.matmul(X, w) - b
+"""
+
+
+def test_hidden_checks_explain_failures_and_hint_in_the_grading_language(tmp_path):
+    from tests.conftest import with_extra_cell
+
+    assert "zh" in languages("ch03")
+    messages = {}
+    for lang, folder in (("zh", "ch03_zh"), ("en", "ch03")):
+        path = with_extra_cell(ASSIGNMENTS / folder / "ch03.ipynb", WRONG_CH03,
+                               tmp_path / f"{folder}.ipynb")
+        report = grade(path, "ch03", lang=lang, exercises=("accuracy", "linreg"), seed=3)
+        assert report["lang"] == lang
+        messages[lang] = {e["name"]: " ".join(t["message"] for t in e["tests"])
+                          for e in report["exercises"]}
+    zh, en = messages["zh"], messages["en"]
+    # An engine template (expect_number) with a chapter's hint, both in Chinese ...
+    assert ("accuracy(y_hat, y) on the worked example with y = [0, 2] 返回了 0.5；应为 1"
+            "（容差 1e-06 + 1e-06·|期望值|）。提示：统计 argmax 等于标签的行数"
+            in zh["accuracy"]), zh["accuracy"]
+    # ... and the checker's template (a tensor) with a chapter's hint.
+    assert "不正确" in zh["linreg"] and "。提示：模型是 torch.matmul(X, w) + b" in zh["linreg"], \
+        zh["linreg"]
+    assert "returned" not in zh["accuracy"] and "Hint" not in zh["accuracy"] + zh["linreg"]
+    assert ("accuracy(y_hat, y) on the worked example with y = [0, 2] returned 0.5; expected 1 "
+            "(tolerance 1e-06 + 1e-06·|expected|). Hint: count the rows whose argmax equals the "
+            "label") in en["accuracy"], en["accuracy"]
+    assert "is wrong" in en["linreg"] and ". Hint: the model is torch.matmul(X, w) + b" in \
+        en["linreg"], en["linreg"]
+    assert not CJK.search(en["accuracy"] + en["linreg"])
+
+
 @pytest.mark.parametrize("chapter", BILINGUAL[:1])
 def test_the_chinese_notebook_runs_and_its_checker_speaks_chinese(chapter, tmp_path, monkeypatch):
     from nbclient import NotebookClient

@@ -17,6 +17,8 @@ from grader.engine.patterns import (
     expect_vectorized,
 )
 from grader.engine.plugin import Exercise, exercise
+from grader.engine.words import say
+from grader.i18n import _
 
 _PRODUCTS = ("matmul", "__matmul__", "__rmatmul__", "mm", "mv", "bmm", "dot", "vdot", "inner",
              "einsum", "tensordot", "addmm", "addmv", "addbmm", "baddbmm", "chain_matmul",
@@ -42,8 +44,8 @@ EXERCISES = {
 
 # --- pairwise_sq_dists ---------------------------------------------------------------------------
 
-PAIRWISE_HINT = ("D[i, j] is the sum over k of (X[i, k] - Y[j, k]) ** 2: rows of X index the "
-                 "result's rows, rows of Y its columns")
+PAIRWISE_HINT = _("D[i, j] is the sum over k of (X[i, k] - Y[j, k]) ** 2: rows of X index the "
+                  "result's rows, rows of Y its columns")
 
 
 @exercise("pairwise_sq_dists")
@@ -78,8 +80,8 @@ def test_pairwise_sq_dists_vectorized(student, gen):
     small = (draw.normal(gen, 3, 3), draw.normal(gen, 2, 3))
     large = (draw.normal(gen, 40, 3), draw.normal(gen, 30, 3))
     expect_vectorized(student, "pairwise_sq_dists", ref.pairwise_sq_dists, small, large,
-                      hint="insert axes (X[:, None, :] - Y[None, :, :]) so that one expression "
-                      "covers every pair")
+                      hint=_("insert axes (X[:, None, :] - Y[None, :, :]) so that one expression "
+                      "covers every pair"))
 
 
 # --- preprocess_house_tiny -----------------------------------------------------------------------
@@ -120,10 +122,11 @@ def _check_house(student, text, path, inputs):
              f"{', '.join(columns)} (numeric inputs, then one-hot columns with dummy_na=True; "
              "the last column is the target, not an input)")
     expect_tensor(gx, X, what="X", inputs=inputs,
-                  hint=f"columns are {', '.join(columns)}; fill a numeric column's NaN with "
-                  "that column's mean, one-hot the categorical ones with dummy_na=True")
+                  hint=say(_("columns are {columns}; fill a numeric column's NaN with that "
+                             "column's mean, one-hot the categorical ones with dummy_na=True"))
+                  .format(columns=", ".join(columns)))
     expect_tensor(got[1], y, what="y", inputs=inputs,
-                  hint="y is the last column (the price), as float64")
+                  hint=_("y is the last column (the price), as float64"))
 
 
 @exercise("preprocess_house_tiny")
@@ -180,7 +183,7 @@ def test_preprocess_house_tiny_nothing_missing(student):
 def test_normalize_by_sum_example(student):
     A = torch.arange(1.0, 7.0).reshape(2, 3)
     expect_values(student, "normalize_by_sum", ref.normalize_by_sum, A, 1,
-                  inputs="the worked example", hint="divide by A.sum(axis=1, keepdims=True)")
+                  inputs="the worked example", hint=_("divide by A.sum(axis=1, keepdims=True)"))
 
 
 @exercise("normalize_by_sum", weight=2)
@@ -188,8 +191,8 @@ def test_normalize_by_sum_axes(student, gen):
     A = draw.positive(gen, 3, 4, 5)
     for axis in (0, 1, 2, -1):
         expect_values(student, "normalize_by_sum", ref.normalize_by_sum, A, axis,
-                      hint="sum along the given axis and keep it (keepdim=True) so the sums "
-                      "broadcast against A")
+                      hint=_("sum along the given axis and keep it (keepdim=True) so the sums "
+                      "broadcast against A"))
 
 
 @exercise("normalize_by_sum")
@@ -198,11 +201,11 @@ def test_normalize_by_sum_square(student, gen):
     answer = student.call("normalize_by_sum", A, 1, return_args=True)
     expect_tensor(answer["result"], ref.normalize_by_sum(A, 1), what="normalize_by_sum(A, 1)",
                   inputs="a square float64 matrix",
-                  hint="without keepdim, A.sum(axis=1) of shape (4,) broadcasts as a row and "
-                  "divides the columns instead of the rows")
+                  hint=_("without keepdim, A.sum(axis=1) of shape (4,) broadcasts as a row and "
+                  "divides the columns instead of the rows"))
     expect_tensor(answer["args"][0], A, what="A after normalize_by_sum(A, 1)",
                   inputs="a square float64 matrix",
-                  hint="return a new tensor; do not divide A in place")
+                  hint=_("return a new tensor; do not divide A in place"))
 
 
 @exercise("normalize_by_sum")
@@ -225,7 +228,7 @@ def test_matmul_via_sum_example(student):
 def test_matmul_via_sum_values(student, gen):
     expect_values(student, "matmul_via_sum", ref.matmul_via_sum, draw.normal(gen, 4, 6),
                   draw.normal(gen, 6, 3),
-                  hint="C[i, j] sums A[i, l] * B[l, j] over l, the axis A and B share")
+                  hint=_("C[i, j] sums A[i, l] * B[l, j] over l, the axis A and B share"))
 
 
 @exercise("matmul_via_sum")
@@ -239,8 +242,8 @@ def test_matmul_via_sum_shapes(student, gen):
     for n, k, m in ((1, 4, 3), (3, 1, 2), (2, 5, 1)):
         expect_values(student, "matmul_via_sum", ref.matmul_via_sum, draw.normal(gen, n, k),
                       draw.normal(gen, k, m),
-                      hint="avoid squeeze(): keep the result's shape (n, m) even when n, k or "
-                      "m is 1")
+                      hint=_("avoid squeeze(): keep the result's shape (n, m) even when n, k or "
+                      "m is 1"))
 
 
 @exercise("matmul_via_sum")
@@ -255,7 +258,7 @@ def test_matmul_via_sum_vectorized(student, gen):
     small = (draw.normal(gen, 2, 3), draw.normal(gen, 3, 2))
     large = (draw.normal(gen, 24, 30), draw.normal(gen, 30, 20))
     expect_vectorized(student, "matmul_via_sum", ref.matmul_via_sum, small, large,
-                      hint="broadcast A[:, :, None] * B[None, :, :] and sum over axis 1")
+                      hint=_("broadcast A[:, :, None] * B[None, :, :] and sum over axis 1"))
 
 
 # --- numerical_lim -------------------------------------------------------------------------------
@@ -285,7 +288,7 @@ def test_numerical_lim_example(student):
         got = student.scenario(_numlim, "poly", 1.0, h,
                                what=f"numerical_lim(f, 1.0, {h}) with f(x) = 3x^2 - 4x")
         expect_number(got, _ref_numlim("poly", 1.0, h), what=f"numerical_lim(f, 1.0, {h})",
-                      atol=1e-9, rtol=1e-9, hint="the forward difference (f(x + h) - f(x)) / h")
+                      atol=1e-9, rtol=1e-9, hint=_("the forward difference (f(x + h) - f(x)) / h"))
 
 
 @exercise("numerical_lim", weight=2)
@@ -296,7 +299,7 @@ def test_numerical_lim_tensor(student, gen):
         label = "f(x) = 3x^2 - 4x" if kind == "poly" else "f = torch.exp"
         expect_tensor(got, _ref_numlim(kind, x, h), what=f"numerical_lim(f, x, {h})",
                       inputs=f"{label} and a {describe((x,), ['x'])}", atol=1e-9, rtol=1e-9,
-                      hint="evaluate f at x + h and at x (a forward difference) and divide by h")
+                      hint=_("evaluate f at x + h and at x (a forward difference) and divide by h"))
 
 
 @exercise("numerical_lim")
@@ -305,7 +308,7 @@ def test_numerical_lim_float32(student, gen):
     got = student.scenario(_numlim, "poly", x, 0.5, what="numerical_lim(f, x, 0.5)")
     expect_tensor(got, _ref_numlim("poly", x, 0.5), what="numerical_lim(f, x, 0.5)",
                   inputs="f(x) = 3x^2 - 4x and a float32 tensor x of shape (2, 3)",
-                  hint="the forward difference (f(x + h) - f(x)) / h, elementwise")
+                  hint=_("the forward difference (f(x + h) - f(x)) / h, elementwise"))
 
 
 # --- f -------------------------------------------------------------------------------------------
@@ -315,10 +318,10 @@ def _check_f(student, a, inputs, gen=None):
     G = torch.ones_like(a) if gen is None else draw.positive(gen, *a.shape, low=0.5, high=1.5,
                                                              dtype=a.dtype)
     expect_values(student, "f", ref.f, a, inputs=inputs,
-                  hint="b = 2 * a first; double b while its norm (b.norm()) is below 1000, then "
-                  "use b if its sum is positive and 100 * b otherwise")
+                  hint=_("b = 2 * a first; double b while its norm (b.norm()) is below 1000, then "
+                  "use b if its sum is positive and 100 * b otherwise"))
     expect_gradient(student, "f", ref.f, a, wrt=[0], grad_output=G, inputs=inputs,
-                    hint="build the result from tensor operations on a so autograd follows it")
+                    hint=_("build the result from tensor operations on a so autograd follows it"))
 
 
 def _spread(gen, *shape, sign):
@@ -366,7 +369,7 @@ def test_detached_product_grad_example(student):
     x = torch.arange(4.0)
     expect_tensor(student.result("detached_product_grad", draw.leaf(x)), x * x,
                   what="detached_product_grad(x)", inputs="the worked example x = arange(4.0)",
-                  hint="x.grad of z = u * x with u = (x * x).detach() is u")
+                  hint=_("x.grad of z = u * x with u = (x * x).detach() is u"))
 
 
 @exercise("detached_product_grad", weight=2)
@@ -375,8 +378,8 @@ def test_detached_product_grad_uses_backward(student, gen):
     answer = student.call("detached_product_grad", draw.leaf(x), return_args=True)
     inputs = f"a float64 leaf x of shape {tuple(x.shape)}"
     expect_tensor(answer["result"], x * x, what="detached_product_grad(x)", inputs=inputs,
-                  hint="detach y = x * x before multiplying by x again; otherwise the gradient "
-                  "is 3 * x ** 2")
+                  hint=_("detach y = x * x before multiplying by x again; otherwise the gradient "
+                  "is 3 * x ** 2"))
     if answer["arg_grads"][0] is None:
         fail("after detached_product_grad(x), x.grad is None: compute the gradient with "
              "z.sum().backward() instead of writing down the formula")
@@ -391,7 +394,7 @@ def test_detached_product_grad_clears_old_gradient(student, gen):
                            what="detached_product_grad(x) with x.grad already set")
     expect_tensor(got, x * x, what="detached_product_grad(x)",
                   inputs="a leaf x whose .grad already holds an earlier gradient",
-                  hint="backward adds to x.grad: zero it first (x.grad.zero_())")
+                  hint=_("backward adds to x.grad: zero it first (x.grad.zero_())"))
 
 
 def _stale_grad(ns, x, old):
@@ -417,7 +420,7 @@ def _expect_frequencies(student, probs, n, seed):
     what = f"sample_categorical(probs, {n})"
     got = _outcomes(student.result("sample_categorical", probs, n, seed=seed), len(probs), n, what)
     stats.expect_frequencies(torch.bincount(got, minlength=len(probs)), probs, what=what,
-                             hint="divide the cumulative sums by the total weight")
+                             hint=_("divide the cumulative sums by the total weight"))
 
 
 @exercise("sample_categorical", weight=2)
@@ -436,6 +439,6 @@ def test_sample_categorical_uses_torch_rng(student, seed):
     probs = torch.ones(6, dtype=torch.float64)
     draws = expect_torch_rng(student, "sample_categorical", probs, 64, seed=seed,
                              what="sample_categorical(probs, 64)",
-                             hint="draw the uniforms with torch.rand (torch's global generator)")
+                             hint=_("draw the uniforms with torch.rand (torch's global generator)"))
     for value in draws:
         _outcomes(value, 6, 64, "sample_categorical(probs, 64)")

@@ -21,6 +21,7 @@ from grader.engine.patterns import (
     function,
 )
 from grader.engine.plugin import Exercise, exercise
+from grader.i18n import _
 
 EXERCISES = {
     "synthetic_data": Exercise(points=3),
@@ -89,10 +90,10 @@ def test_synthetic_data_statistics(student, seed):
     for j in range(len(w)):
         what = f"feature {j} of X"
         stats.expect_mean(X[:, j], 0.0, 1.0, what=what, alpha=alpha,
-                          hint="draw X from the standard normal distribution")
+                          hint=_("draw X from the standard normal distribution"))
         stats.expect_std(X[:, j], 1.0, what=what, alpha=alpha,
-                         hint="draw X from the standard normal distribution")
-    stats.expect_mean(noise, 0.0, 0.01, what="y - (Xw + b)", alpha=alpha, hint="check the bias")
+                         hint=_("draw X from the standard normal distribution"))
+    stats.expect_mean(noise, 0.0, 0.01, what="y - (Xw + b)", alpha=alpha, hint=_("check the bias"))
     stats.expect_std(noise, 0.01, what="the noise y - (Xw + b)", alpha=alpha)
 
 
@@ -101,8 +102,8 @@ def test_synthetic_data_uses_torch_rng(student, seed):
     w = torch.tensor([1.0, -2.0])
     draws = expect_torch_rng(student, "synthetic_data", w, 0.5, 5, seed=seed,
                              what="synthetic_data(w, 0.5, 5)",
-                             hint="draw X and the noise with torch.normal (torch's global "
-                             "generator, no generator of your own)")
+                             hint=_("draw X and the noise with torch.normal (torch's global "
+                             "generator, no generator of your own)"))
     _synthetic(draws[0], w, 0.5, 5, "synthetic_data(w, 0.5, 5)")
 
 
@@ -222,9 +223,9 @@ def test_linreg_example(student):
 def test_linreg_values(student, gen):
     X, w, b = draw.normal(gen, 8, 3), draw.normal(gen, 3, 1), draw.normal(gen, 1)
     expect_values(student, "linreg", ref.linreg, X, w, b,
-                  hint="the model is torch.matmul(X, w) + b")
+                  hint=_("the model is torch.matmul(X, w) + b"))
     expect_values(student, "linreg", ref.linreg, X, w.reshape(-1), b,
-                  hint="use the matrix product torch.matmul(X, w); it handles vectors too")
+                  hint=_("use the matrix product torch.matmul(X, w); it handles vectors too"))
 
 
 @exercise("linreg")
@@ -241,7 +242,7 @@ def test_squared_loss_example(student):
     y_hat = torch.tensor([[1.0], [2.0], [3.0]])
     y = torch.tensor([1.5, 2.0, 2.0])
     expect_values(student, "squared_loss", ref.squared_loss, y_hat, y, inputs="the worked example",
-                  hint="(y_hat - y.reshape(y_hat.shape)) ** 2 / 2")
+                  hint=_("(y_hat - y.reshape(y_hat.shape)) ** 2 / 2"))
 
 
 @exercise("squared_loss", weight=2)
@@ -249,14 +250,14 @@ def test_squared_loss_values(student, gen):
     y_hat = draw.normal(gen, 9, 1)
     for shape in ((9,), (9, 1)):
         expect_values(student, "squared_loss", ref.squared_loss, y_hat, draw.normal(gen, *shape),
-                      hint="reshape y to y_hat's shape, keep the factor 1/2, do not reduce")
+                      hint=_("reshape y to y_hat's shape, keep the factor 1/2, do not reduce"))
 
 
 @exercise("squared_loss")
 def test_squared_loss_gradient(student, gen):
     expect_gradient(student, "squared_loss", ref.squared_loss, draw.normal(gen, 7, 1),
                     draw.normal(gen, 7), wrt=[0], gen=gen,
-                    hint="d/dy_hat of (y_hat-y)²/2 is y_hat - y")
+                    hint=_("d/dy_hat of (y_hat-y)²/2 is y_hat - y"))
 
 
 # --- sgd -----------------------------------------------------------------------------------------
@@ -285,7 +286,7 @@ def _check_sgd(student, params, grads, lr, batch_size, inputs):
     expected = _sgd_expected(params, grads, lr, batch_size)
     for i, (name, exp) in enumerate(zip(("w", "b"), expected)):
         expect_tensor(after["params"][i], exp, what=f"{name} after sgd", inputs=inputs,
-                      hint="update is param -= lr * param.grad / batch_size")
+                      hint=_("update is param -= lr * param.grad / batch_size"))
         grad = after["grads"][i]  # None (dropped, as zero_grad() does by default) is zero too
         expect(grad is None or isinstance(grad, torch.Tensor) and bool((grad == 0).all()),
                f"{name}.grad should be zero after sgd (call param.grad.zero_())")
@@ -314,18 +315,18 @@ def test_sgd_trains(student, gen):
     got = student.scenario(_sgd_descent, draw.leaf(start), target, 0.3, 3,
                            what="three steps of backward() then sgd([w], 0.3, 1)")
     w = start.clone().requires_grad_(True)
-    for _ in range(3):
+    for _step in range(3):
         ((w - target) ** 2).sum().backward()
         ref.sgd([w], 0.3, 1)
     expect(got["leaf"], "after sgd the parameter must still be a leaf tensor that requires grad "
            "(update it under torch.no_grad(), in place)")
     expect_tensor(got["w"], w.detach(), what="w after three training steps",
                   inputs="w minimising ||w - target||² with lr=0.3",
-                  hint="zero the gradient after each update, or the next backward() adds to it")
+                  hint=_("zero the gradient after each update, or the next backward() adds to it"))
 
 
 def _sgd_descent(ns, w, target, lr, steps):
-    for _ in range(steps):
+    for _step in range(steps):
         ((w - target) ** 2).sum().backward()
         ns["sgd"]([w], lr, 1)
     return {"w": w, "leaf": bool(w.is_leaf and w.requires_grad)}
@@ -343,7 +344,7 @@ def test_softmax_example(student):
 @exercise("softmax", weight=2)
 def test_softmax_values(student, gen):
     expect_values(student, "softmax", ref.softmax, draw.normal(gen, 5, 7, scale=3),
-                  hint="normalise each row (sum over dim=1 with keepdim=True)")
+                  hint=_("normalise each row (sum over dim=1 with keepdim=True)"))
 
 
 @exercise("softmax")
@@ -359,7 +360,7 @@ def test_softmax_large_logits(student, gen):
     # float32 resolves logits near 1e4 only to about 1e-3, so a stable formula other than the
     # max shift (e.g. logsumexp) is that far off; an overflow gives inf or nan, far beyond.
     expect_values(student, "softmax", ref.softmax, X, inputs="float32 logits of size up to ±1e4",
-                  atol=1e-3, rtol=1e-3, hint="subtract each row's maximum before exp")
+                  atol=1e-3, rtol=1e-3, hint=_("subtract each row's maximum before exp"))
 
 
 # --- cross_entropy -------------------------------------------------------------------------------
@@ -370,15 +371,15 @@ def test_cross_entropy_example(student):
     y_hat = torch.tensor([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]])
     y = torch.tensor([0, 2])
     expect_values(student, "cross_entropy", ref.cross_entropy, y_hat, y,
-                  inputs="the worked example", hint="-log of y_hat[i, y[i]] for each row i")
+                  inputs="the worked example", hint=_("-log of y_hat[i, y[i]] for each row i"))
 
 
 @exercise("cross_entropy", weight=2)
 def test_cross_entropy_values(student, gen):
     y_hat, y = draw.probabilities(gen, 9, 5), draw.labels(gen, 9, 5)
     expect_values(student, "cross_entropy", ref.cross_entropy, y_hat, y,
-                  hint="pick one entry per row with y_hat[range(n), y]; return one loss per "
-                  "example, not a mean")
+                  hint=_("pick one entry per row with y_hat[range(n), y]; return one loss per "
+                  "example, not a mean"))
 
 
 @exercise("cross_entropy")
@@ -401,7 +402,7 @@ def test_accuracy_example(student):
     for labels in ([0, 2], [2, 2]):
         _expect_accuracy(student, y_hat, torch.tensor(labels),
                          f"accuracy(y_hat, y) on the worked example with y = {labels}",
-                         "count the rows whose argmax equals the label")
+                         _("count the rows whose argmax equals the label"))
 
 
 @exercise("accuracy", weight=2)
@@ -410,8 +411,8 @@ def test_accuracy_scores(student, gen):
     y_hat = draw.scores(gen, n, q)
     y = torch.where(draw.uniform(gen, n) < 0.5, y_hat.argmax(1), draw.labels(gen, n, q))
     _expect_accuracy(student, y_hat, y, f"accuracy(y_hat, y) for scores of shape ({n}, {q})",
-                     "take the argmax over dim 1 and return the NUMBER of matches (not a "
-                     "fraction)")
+                     _("take the argmax over dim 1 and return the NUMBER of matches (not a "
+                       "fraction)"))
 
 
 @exercise("accuracy")
@@ -423,8 +424,8 @@ def test_accuracy_predicted_classes(student, gen):
     right = torch.randperm(n, generator=gen) < 20
     y_hat = torch.where(right, y, (y + draw.labels(gen, n, 3) + 1) % 4).float()
     _expect_accuracy(student, y_hat, y, f"accuracy(y_hat, y) for a 1-D y_hat of {n} predicted "
-                     "classes", "only take the argmax when y_hat is 2-D with more than one "
-                     "column; convert the predictions to y's dtype before comparing")
+                     "classes", _("only take the argmax when y_hat is 2-D with more than one "
+                     "column; convert the predictions to y's dtype before comparing"))
 
 
 # --- evaluate_accuracy ---------------------------------------------------------------------------
@@ -463,8 +464,8 @@ def test_evaluate_accuracy_example(student):
                (torch.tensor([[2.0, 1.0]]), torch.tensor([0]))]
     _check_evaluate(student, net, batches,
                     "evaluate_accuracy(net, data_iter) on the worked example",
-                    "divide the total number of correct predictions by the total number of "
-                    "examples")
+                    _("divide the total number of correct predictions by the total number of "
+                      "examples"))
 
 
 @exercise("evaluate_accuracy", weight=2)
@@ -472,8 +473,8 @@ def test_evaluate_accuracy_uneven_batches(student, gen):
     net = random_module([["flatten"], ["linear", 12, 4]], gen)
     _check_evaluate(student, net, draw.batches([8, 8, 8, 3], (1, 3, 4), 4, gen),
                     "evaluate_accuracy(net, data_iter) with batches of sizes 8, 8, 8, 3",
-                    "count correct predictions and examples over all batches, then divide "
-                    "once (a mean of per-batch accuracies is wrong when batches differ in size)")
+                    _("count correct predictions and examples over all batches, then divide "
+                      "once (a mean of per-batch accuracies is wrong when batches differ in size)"))
 
 
 @exercise("evaluate_accuracy")
@@ -481,7 +482,7 @@ def test_evaluate_accuracy_eval_mode(student, gen):
     net = random_module([["flatten"], ["dropout", 0.5], ["linear", 12, 4]], gen).eval()
     calls = _check_evaluate(student, net, draw.batches([16, 16, 7], (1, 3, 4), 4, gen),
                             "evaluate_accuracy(net, data_iter) for a net with dropout",
-                            "call net.eval() first: dropout must be off when evaluating")
+                            _("call net.eval() first: dropout must be off when evaluating"))
     expect(len(calls) == 3, f"evaluate_accuracy called the net {len(calls)} times for 3 batches")
     expect(all(c["training"] is False for c in calls),
            "evaluate_accuracy ran the net in training mode; call net.eval() first when net is "
@@ -496,7 +497,7 @@ def test_evaluate_accuracy_plain_function(student, gen):
     batches = draw.batches([5, 5, 2], (2, 3), 3, gen, dtype=torch.float64)
     _check_evaluate(student, None, batches,
                     "evaluate_accuracy(net, data_iter) for a plain function net",
-                    "only call net.eval() when isinstance(net, torch.nn.Module)", weight=weight)
+                    _("only call net.eval() when isinstance(net, torch.nn.Module)"), weight=weight)
 
 
 # --- huber_loss ----------------------------------------------------------------------------------
@@ -518,7 +519,7 @@ def test_huber_loss_example(student):
     y = torch.tensor([0.2, 2.0, 0.0])
     expect_values(student, "huber_loss", ref.huber_loss, y_hat, y,
                   inputs="the worked example (sigma = 1)",
-                  hint="|d| - sigma/2 where |d| > sigma, d²/(2 sigma) elsewhere")
+                  hint=_("|d| - sigma/2 where |d| > sigma, d²/(2 sigma) elsewhere"))
 
 
 @exercise("huber_loss", weight=2)
@@ -526,8 +527,8 @@ def test_huber_loss_values(student, gen):
     for sigma, shape in ((0.5, (10,)), (2.0, (10, 1))):
         y_hat, y = _huber_inputs(gen, 10, sigma, shape)
         expect_values(student, "huber_loss", ref.huber_loss, y_hat, y, sigma,
-                      hint="reshape y to y_hat's shape; the quadratic part is d²/(2 sigma), the "
-                      "linear part |d| - sigma/2")
+                      hint=_("reshape y to y_hat's shape; the quadratic part is d²/(2 sigma), the "
+                      "linear part |d| - sigma/2"))
 
 
 @exercise("huber_loss")
@@ -567,9 +568,9 @@ def _ref_train(net, batches, lr, updater_kind, epochs):
     return results, net
 
 
-OPTIMIZER_HINT = ("with a torch.optim.Optimizer: updater.zero_grad(), l.mean().backward(), "
-                  "updater.step() for every batch")
-UPDATER_HINT = "with a custom updater: l.sum().backward(), then updater(X.shape[0])"
+OPTIMIZER_HINT = _("with a torch.optim.Optimizer: updater.zero_grad(), l.mean().backward(), "
+                   "updater.step() for every batch")
+UPDATER_HINT = _("with a custom updater: l.sum().backward(), then updater(X.shape[0])")
 
 
 def _check_train(student, net, batches, lr, updater_kind, what, epochs=1, start_in_eval=False):
@@ -591,11 +592,11 @@ def _check_train(student, net, batches, lr, updater_kind, what, epochs=1, start_
         label = f"{what}" + (f", epoch {epoch + 1}" if epochs > 1 else "")
         expect_float(pair[0], loss_exp, what=f"the average loss returned by {label}",
                      atol=1e-5, rtol=1e-4,
-                     hint="sum the per-example losses over all batches (before each update) "
-                     "and divide by the number of examples")
+                     hint=_("sum the per-example losses over all batches (before each update) "
+                     "and divide by the number of examples"))
         expect_float(pair[1], acc_exp, what=f"the accuracy returned by {label}", atol=1e-6,
-                     hint="count correct predictions over all batches and divide by the number "
-                     "of examples")
+                     hint=_("count correct predictions over all batches and divide by the number "
+                     "of examples"))
     return got
 
 
@@ -710,10 +711,10 @@ def test_read_idx_example(student):
     labels = torch.tensor([3, 7], dtype=torch.uint8)
     _check_read(student, "images-idx3-ubyte", _idx_bytes(images),
                 "read_idx('images-idx3-ubyte') on the worked example",
-                "after the 16-byte header come n*rows*cols bytes; reshape to (n, rows, cols)")
+                _("after the 16-byte header come n*rows*cols bytes; reshape to (n, rows, cols)"))
     _check_read(student, "labels-idx1-ubyte", _idx_bytes(labels),
                 "read_idx('labels-idx1-ubyte') on the worked example",
-                "labels: 8-byte header, then n bytes; return them as int64")
+                _("labels: 8-byte header, then n bytes; return them as int64"))
 
 
 @exercise("read_idx", weight=2)
@@ -723,13 +724,13 @@ def test_read_idx_fashion_mnist_files(student, gen):
     labels = torch.randint(0, 10, (n,), generator=gen, dtype=torch.uint8)
     _check_read(student, "train-images-idx3-ubyte", _idx_bytes(images),
                 f"read_idx on an image file of {n} 28x28 images",
-                "sizes are big-endian unsigned 32-bit integers (struct format '>I')")
+                _("sizes are big-endian unsigned 32-bit integers (struct format '>I')"))
     _check_read(student, "train-labels-idx1-ubyte", _idx_bytes(labels),
-                f"read_idx on a label file of {n} labels", "return labels as torch.int64")
+                f"read_idx on a label file of {n} labels", _("return labels as torch.int64"))
     odd = torch.randint(0, 256, (n, 5, 3), generator=gen, dtype=torch.uint8)
     _check_read(student, "odd-images-idx3-ubyte", _idx_bytes(odd),
                 f"read_idx on an image file of {n} images of 5 rows and 3 columns",
-                "read rows and columns from the header; do not assume 28x28")
+                _("read rows and columns from the header; do not assume 28x28"))
 
 
 @exercise("read_idx")
@@ -740,7 +741,7 @@ def test_read_idx_gzip(student, gen):
                          ("t10k-labels-idx1-ubyte.gz", labels)):
         raw = gzip.compress(_idx_bytes(values), mtime=0)
         _check_read(student, name, raw, f"read_idx('{name}')",
-                    "a path ending in .gz must be opened with gzip.open")
+                    _("a path ending in .gz must be opened with gzip.open"))
 
 
 @exercise("read_idx")
@@ -748,7 +749,7 @@ def test_read_idx_rejects_bad_files(student, gen):
     images = torch.randint(0, 256, (3, 4, 4), generator=gen, dtype=torch.uint8)
     _check_read(student, "intact-idx3-ubyte", _idx_bytes(images),
                 "read_idx on an intact image file of 3 images of 4x4",
-                "check the magic number and the length, then read the data")
+                _("check the magic number and the length, then read the data"))
     cases = [
         ("wrong-magic-idx3-ubyte", _idx_bytes(images, magic=2050),
          "a file whose magic number is 2050"),

@@ -33,6 +33,8 @@ from grader.engine.patterns import (
 )
 from grader.engine.plugin import Exercise, exercise
 from grader.engine.strategies import away_from, normal
+from grader.engine.words import say
+from grader.i18n import _
 
 DROPOUT_OPS = ("dropout", "dropout_", "feature_dropout", "feature_dropout_", "alpha_dropout",
                "alpha_dropout_", "native_dropout", "torch.nn.Dropout")
@@ -92,8 +94,8 @@ def test_perceptron_train_example(student):
     X, y = torch.tensor(PERCEPTRON_X), torch.tensor(PERCEPTRON_Y)
     for epochs in (1, 2, 100):
         _expect_perceptron(student, X, y, 1.0, epochs, "the worked example's data",
-                           "visit the examples in index order and update on "
-                           "y[i] * (w·x[i] + b) <= 0")
+                           _("visit the examples in index order and update on "
+                             "y[i] * (w·x[i] + b) <= 0"))
 
 
 @exercise("perceptron_train", weight=2)
@@ -104,8 +106,8 @@ def test_perceptron_train_update_sequence(student, gen):
     for epochs in (1, 2, 3):
         _expect_perceptron(student, X, y, 0.5, epochs,
                            f"random float64 X of shape {shape_of(X)}, random labels",
-                           "update at once after each mistake (not after the epoch), in index "
-                           "order, w += lr * y[i] * x[i] and b += lr * y[i]")
+                           _("update at once after each mistake (not after the epoch), in index "
+                             "order, w += lr * y[i] * x[i] and b += lr * y[i]"))
 
 
 @exercise("perceptron_train", weight=2)
@@ -121,7 +123,7 @@ def test_perceptron_train_separable(student, gen):
             break
     w, b = _expect_perceptron(student, X, y, 1.0, 1000,
                               f"linearly separable float64 X of shape {shape_of(X)}",
-                              "update on every mistake until an epoch makes none")
+                              _("update on every mistake until an epoch makes none"))
     wrong = int(((X @ w.double() + b) * y <= 0).sum())
     expect(wrong == 0, f"perceptron_train misclassifies {wrong} points of separable data")
 
@@ -131,7 +133,7 @@ def test_perceptron_train_xor(student):
     X = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], dtype=torch.float64)
     y = torch.tensor([-1.0, 1.0, 1.0, -1.0], dtype=torch.float64)
     _expect_perceptron(student, X, y, 1.0, 25, "XOR (not linearly separable)",
-                       "stop after max_epochs epochs and report converged=False")
+                       _("stop after max_epochs epochs and report converged=False"))
 
 
 # --- relu ----------------------------------------------------------------------------------------
@@ -149,9 +151,9 @@ def test_relu_values(student, gen):
     answer = student.call("relu", X, return_args=True)
     expect_tensor(answer["result"], ref.relu(X), what="relu(X)",
                   inputs=f"float64 X of shape {shape_of(X)}",
-                  hint="max(x, 0) elementwise, keeping X's shape and dtype")
+                  hint=_("max(x, 0) elementwise, keeping X's shape and dtype"))
     expect_tensor(answer["args"][0], X, what="X after relu(X)", inputs="the same X",
-                  hint="relu must not modify its input in place (no clamp_ or X[X < 0] = 0)")
+                  hint=_("relu must not modify its input in place (no clamp_ or X[X < 0] = 0)"))
     expect_values(student, "relu", ref.relu, normal(gen, 6, 2, dtype=torch.float32))
 
 
@@ -160,7 +162,7 @@ def test_relu_gradient(student, gen):
     X = away_from(gen, 4, 6)
     expect_gradient(student, "relu", ref.relu, X, wrt=[0], gen=gen,
                     inputs=f"X of shape {shape_of(X)} (no entries near 0)",
-                    hint="the derivative is 1 for x > 0 and 0 for x < 0")
+                    hint=_("the derivative is 1 for x > 0 and 0 for x < 0"))
 
 
 # --- mlp -----------------------------------------------------------------------------------------
@@ -175,7 +177,7 @@ def _expect_mlp(student, X, params, inputs, G=None):
                        vjp={"wrt": list(range(5)), "grad_output": G} if G is not None else None,
                        what=what)
     expect_tensor(answer["result"], ref.mlp(X, *params), what=what, inputs=inputs,
-                  hint="reshape X to (-1, W1.shape[0]), then relu(X @ W1 + b1) @ W2 + b2")
+                  hint=_("reshape X to (-1, W1.shape[0]), then relu(X @ W1 + b1) @ W2 + b2"))
     if G is not None:
         expect_vjp(answer, ref.mlp, (X, *params), list(range(5)), G, what=what,
                    names=MLP_NAMES, inputs=inputs)
@@ -213,7 +215,7 @@ def test_mlp_gradient(student, gen):
 
 # --- poly_features -------------------------------------------------------------------------------
 
-POLY_HINT = "column i is x ** i / math.gamma(i + 1), for i = 0, ..., max_degree - 1"
+POLY_HINT = _("column i is x ** i / math.gamma(i + 1), for i = 0, ..., max_degree - 1")
 
 
 @exercise("poly_features")
@@ -243,19 +245,19 @@ def test_poly_features_gradient(student, gen):
 @exercise("l2_penalty")
 def test_l2_penalty_example(student):
     expect_values(student, "l2_penalty", ref.l2_penalty, torch.tensor([1.0, -2.0, 3.0]),
-                  inputs="the worked example", hint="sum of squares, halved")
+                  inputs="the worked example", hint=_("sum of squares, halved"))
 
 
 @exercise("l2_penalty")
 def test_l2_penalty_values(student, gen):
     expect_values(student, "l2_penalty", ref.l2_penalty, normal(gen, 4, 5),
-                  hint="sum(w ** 2) / 2 over every element, as a 0-dim tensor")
+                  hint=_("sum(w ** 2) / 2 over every element, as a 0-dim tensor"))
 
 
 @exercise("l2_penalty")
 def test_l2_penalty_gradient(student, gen):
     expect_gradient(student, "l2_penalty", ref.l2_penalty, normal(gen, 7, 1), wrt=[0], gen=gen,
-                    hint="the gradient of ||w||²/2 is w")
+                    hint=_("the gradient of ||w||²/2 is w"))
 
 
 # --- dropout_layer -------------------------------------------------------------------------------
@@ -274,8 +276,9 @@ def _expect_dropout(got, X, p, *, what, inputs, alpha=stats.FALSE_FAILURE):
              f"at index {idx} x = {X[idx].item():.6g} gave {out[idx].item():.6g}, expected 0 "
              f"or {X[idx].item() / (1 - p):.6g}")
     stats.expect_count(int(kept.sum()), kept.numel(), 1 - p, what=f"{what} for {inputs}",
-                       event="kept an element", alpha=alpha,
-                       hint=f"drop each element with probability {p} (mask = rand > dropout)")
+                       event=_("kept an element"), alpha=alpha,
+                       hint=say(_("drop each element with probability {p} (mask = rand > "
+                                  "dropout)")).format(p=p))
     return kept
 
 
@@ -283,10 +286,10 @@ def _expect_dropout(got, X, p, *, what, inputs, alpha=stats.FALSE_FAILURE):
 def test_dropout_layer_example(student):
     X = torch.arange(16, dtype=torch.float32).reshape((2, 8))
     expect_tensor(student.result("dropout_layer", X, 0.0), X, what="dropout_layer(X, 0.0)",
-                  inputs="the worked example", hint="dropout 0 keeps X unchanged")
+                  inputs="the worked example", hint=_("dropout 0 keeps X unchanged"))
     expect_tensor(student.result("dropout_layer", X, 1.0), torch.zeros_like(X),
                   what="dropout_layer(X, 1.0)", inputs="the worked example",
-                  hint="dropout 1 drops everything: return torch.zeros_like(X)")
+                  hint=_("dropout 1 drops everything: return torch.zeros_like(X)"))
     out = expect_tensor(student.result("dropout_layer", X, 0.5, seed=0), X,
                         what="dropout_layer(X, 0.5)", inputs="the worked example",
                         atol=math.inf)  # type, dtype and shape only; values are random
@@ -330,7 +333,7 @@ def test_dropout_layer_gradient(student, gen, seed):
     grad = gradient(answer["grads"][0], f"dropout_layer(X, {p})")
     expect_tensor(grad * X, answer["result"], what=f"gradient × X for dropout_layer(X, {p})",
                   inputs="the same call (it must equal the output: both are mask * X / (1 - p))",
-                  hint="build the output as mask * X / (1 - dropout) so autograd sees the mask")
+                  hint=_("build the output as mask * X / (1 - dropout) so autograd sees the mask"))
 
 
 @exercise("dropout_layer")
@@ -338,8 +341,8 @@ def test_dropout_layer_random_generator(student, seed):
     X = torch.ones(100_000)
     draws = expect_torch_rng(student, "dropout_layer", X, 0.5, seed=seed,
                              what="dropout_layer(X, 0.5)",
-                             hint="draw the mask with torch's global generator (torch.rand), "
-                             "without reseeding it")
+                             hint=_("draw the mask with torch's global generator (torch.rand), "
+                             "without reseeding it"))
     _expect_dropout(draws[0], X, 0.5, what="dropout_layer(X, 0.5)",
                     inputs="float32 X of ones, shape (100000,)")
 
@@ -349,9 +352,9 @@ def test_dropout_layer_edge_cases(student, gen):
     X = normal(gen, 5, 7, scale=1e3)
     expect_tensor(student.result("dropout_layer", X, 1.0), torch.zeros_like(X),
                   what="dropout_layer(X, 1.0)", inputs=f"float64 X of shape {shape_of(X)}",
-                  hint="dropout 1 must return zeros (not 0/0 = nan): handle it separately")
+                  hint=_("dropout 1 must return zeros (not 0/0 = nan): handle it separately"))
     expect_tensor(student.result("dropout_layer", X, 0.0), X, what="dropout_layer(X, 0.0)",
-                  inputs=f"float64 X of shape {shape_of(X)}", hint="dropout 0 returns X")
+                  inputs=f"float64 X of shape {shape_of(X)}", hint=_("dropout 0 returns X"))
 
 
 # --- DropoutMLP ----------------------------------------------------------------------------------
@@ -417,12 +420,16 @@ def _expect_dropout_mlp(student, init_args, X, gen, seed, modes, what):
     for mode, entry in zip(modes, runs):
         train = mode == "train"
         expected, grads = _expected_pass(net, X, G, seed, train)
-        calls = f"it called dropout_layer {entry['calls']} times in one pass; expected " + (
-            "2: dropout_layer(H1, self.dropout1), then dropout_layer(H2, self.dropout2)"
-            if train else "0")
+        calls = say(_("it called dropout_layer {calls} times in one pass; expected "
+                      "{expected}")).format(
+            calls=entry["calls"],
+            expected=say(_("2: dropout_layer(H1, self.dropout1), then dropout_layer(H2, "
+                           "self.dropout2)")) if train else "0")
         expect_tensor(entry["output"], expected, what=f"DropoutMLP's output after .{mode}()",
-                      inputs=inputs, hint="H1 = relu(lin1(X)), dropout, H2 = relu(lin2(H1)), "
-                      f"dropout, then lin3(H2); dropout only when self.training ({calls})")
+                      inputs=inputs,
+                      hint=say(_("H1 = relu(lin1(X)), dropout, H2 = relu(lin2(H1)), dropout, "
+                                 "then lin3(H2); dropout only when self.training ({calls})"))
+                      .format(calls=calls))
         if entry["grads"] is None:
             fail(f"DropoutMLP's output after .{mode}() is not differentiable")
         for name, exp in grads.items():
@@ -444,7 +451,7 @@ def test_DropoutMLP_example(student):
     net.eval()
     expect_tensor(answer["steps"][0]["output"], net(X).detach(),
                   what="DropoutMLP(6, 2, 4, 3) in evaluation mode", inputs="the worked example",
-                  atol=1e-5, rtol=1e-5, hint="no dropout in evaluation mode")
+                  atol=1e-5, rtol=1e-5, hint=_("no dropout in evaluation mode"))
 
 
 @exercise("DropoutMLP", weight=2)
@@ -517,7 +524,7 @@ def _init_sample(student, name, shape, gain, seed, dtype=torch.float64):
                            atol=math.inf)
     expect(bool((values != 0).any()), f"{what} did not change w: initialise it in place")
     expect_tensor(answer["result"], values, what=f"the value returned by {what}", inputs=inputs,
-                  atol=0, rtol=0, hint="return the tensor you initialised in place")
+                  atol=0, rtol=0, hint=_("return the tensor you initialised in place"))
     return values.double().reshape(-1), f"{what} for w of shape {shape}"
 
 
@@ -538,7 +545,7 @@ def _uniform_sample(student, shape, gain, seed, dtype=torch.float64):
     a = gain * math.sqrt(6 / sum(shape))
     _expect_bound(x, a, what)
     stats.expect_std(x, a / math.sqrt(3), what=what, kurtosis=1.8,
-                     hint="a² / 3 = gain² · 2 / (fan_in + fan_out)")
+                     hint=_("a² / 3 = gain² · 2 / (fan_in + fan_out)"))
     return x, a, what
 
 
@@ -546,7 +553,7 @@ def _normal_sample(student, shape, gain, seed, dtype=torch.float64):
     x, what = _init_sample(student, "xavier_normal_", shape, gain, seed, dtype)
     std = gain * math.sqrt(2 / sum(shape))
     stats.expect_std(x, std, what=what,
-                     hint="std = gain · sqrt(2 / (fan_in + fan_out)), not its square")
+                     hint=_("std = gain · sqrt(2 / (fan_in + fan_out)), not its square"))
     return x, std, what
 
 
@@ -588,8 +595,8 @@ def test_xavier_normal__distribution(student, seed):
     x, std, what = _normal_sample(student, (200, 300), 1.0, seed)
     stats.expect_mean(x, 0.0, std, what=what)
     stats.expect_distribution(x, scipy.stats.norm(0, std).cdf, what=what,
-                              name=f"N(0, {std:.5f}²)", hint="draw from a normal distribution "
-                              "(w.normal_(0, std)), not a uniform one")
+                              name=f"N(0, {std:.5f}²)", hint=_("draw from a normal distribution "
+                              "(w.normal_(0, std)), not a uniform one"))
 
 
 @exercise("xavier_normal_")
@@ -614,7 +621,7 @@ def test_log_rmse_example(student):
     features = torch.tensor([[1.0, 1.0], [0.0, 0.0], [-2.0, -1.0], [2.0, 0.0]])
     labels = torch.tensor([[5.0], [4.0], [2.0], [5.0]])
     _log_rmse(student, torch.tensor([[1.0, 2.0]]), torch.tensor([3.0]), features, labels,
-              "the worked example", "clamp the predictions to [1, inf) before the log")
+              "the worked example", _("clamp the predictions to [1, inf) before the log"))
 
 
 @exercise("log_rmse", weight=2)
@@ -623,7 +630,7 @@ def test_log_rmse_values(student, gen):
     labels = torch.exp(1.5 + 0.3 * normal(gen, 64, 1, dtype=torch.float32))
     _log_rmse(student, normal(gen, 1, 5, dtype=torch.float32), torch.tensor([4.0]), features,
               labels, "float32 features of shape (64, 5), predictions mostly above 1",
-              "sqrt of the mean of squared differences of logs")
+              _("sqrt of the mean of squared differences of logs"))
 
 
 @exercise("log_rmse")
@@ -633,15 +640,15 @@ def test_log_rmse_clamps_small_predictions(student, gen):
     # many predictions are below 1, some negative
     _log_rmse(student, normal(gen, 1, 3, scale=3, dtype=torch.float32), torch.tensor([0.5]),
               features, labels, "predictions below 1 and negative",
-              "torch.clamp(net(features), 1, float('inf')) before taking the log")
+              _("torch.clamp(net(features), 1, float('inf')) before taking the log"))
 
 
 @exercise("log_rmse")
 def test_log_rmse_returns_float(student, gen):
     _log_rmse(student, torch.tensor([[0.5, -0.5]]), torch.tensor([3.0]),
               normal(gen, 10, 2, dtype=torch.float32), torch.full((10, 1), 2.0),
-              "float32 features of shape (10, 2)", "return rmse.item(), a Python float, like "
-              "the book", expect_result=expect_float)
+              "float32 features of shape (10, 2)", _("return rmse.item(), a Python float, like "
+              "the book"), expect_result=expect_float)
 
 
 # --- get_k_fold_data -----------------------------------------------------------------------------
@@ -655,10 +662,10 @@ def _expect_k_fold(student, k, i, X, y, inputs):
     expected = ref.get_k_fold_data(k, i, X, y)
     for label, got, exp in zip(("X_train", "y_train", "X_valid", "y_valid"), items, expected):
         expect_tensor(got, exp, what=f"{label} from {what}", inputs=inputs,
-                      hint=f"fold_size = n // k = {X.shape[0] // k}; fold j is rows "
-                      "j*fold_size to (j+1)*fold_size, validation is fold i, training the other "
-                      "folds in order; leftover rows are dropped; return (X_train, y_train, "
-                      "X_valid, y_valid)")
+                      hint=say(_("fold_size = n // k = {size}; fold j is rows j*fold_size to "
+                                 "(j+1)*fold_size, validation is fold i, training the other "
+                                 "folds in order; leftover rows are dropped; return (X_train, "
+                                 "y_train, X_valid, y_valid)")).format(size=X.shape[0] // k))
 
 
 @exercise("get_k_fold_data")

@@ -19,6 +19,7 @@ from grader.engine.compare import describe, expect, expect_tensor, fail, number,
 from grader.engine.patterns import same
 from grader.engine.plugin import Exercise, exercise
 from grader.engine.strategies import normal, uniform
+from grader.i18n import _
 
 EXERCISES = {
     "MySequential": Exercise(points=4, forbid=("torch.nn.Sequential", "torch.nn.ModuleList")),
@@ -152,7 +153,7 @@ def test_my_sequential_example(student):
     got = student.scenario(_seq_scenario, *args, what="MySequential(*layers)")
     expect_tensor(got["output"], _seq_scenario(REF, *args)["output"], what="net(X)",
                   inputs="the worked example",
-                  hint="apply the modules one after the other, in the order they were given")
+                  hint=_("apply the modules one after the other, in the order they were given"))
 
 
 @exercise("MySequential", weight=2)
@@ -175,9 +176,9 @@ def test_my_sequential_registers_modules(student, gen):
 def test_my_sequential_values(student, gen):
     got, expected, inputs = _seq_case(student, gen, SEQ_SHARED)
     expect_tensor(got["output"], expected["output"], what="net(X)", inputs=inputs,
-                  hint="apply every module, in the order given, and return the last output; a "
+                  hint=_("apply every module, in the order given, and return the last output; a "
                   "module given twice runs twice (iterate self._modules.values(): children() "
-                  "skips repeats)")
+                  "skips repeats)"))
 
 
 @exercise("MySequential", weight=2)
@@ -228,8 +229,8 @@ def _fixed(student, state, X, G, label=""):
     got = student.scenario(_fixed_scenario, state, X, G, what="FixedHiddenMLP()(X)")
     expected = _fixed_scenario(REF, state, X, G)
     expect_tensor(got["output"], expected["output"], what="net(X)", inputs=inputs,
-                  hint="linear, relu(X @ rand_weight + 1), the same linear again, halve while "
-                  "X.abs().sum() > 1 (a while loop on the absolute values), then sum")
+                  hint=_("linear, relu(X @ rand_weight + 1), the same linear again, halve while "
+                  "X.abs().sum() > 1 (a while loop on the absolute values), then sum"))
     return got, expected, inputs
 
 
@@ -273,8 +274,8 @@ def test_fixed_hidden_mlp_gradients(student, gen, seed):
            "constant, not a parameter)")
     expect(got["rand_weight_grad"] is None, "rand_weight received a gradient; it is a constant")
     expect_tensor(got["rand_weight"], expected["rand_weight"], what="rand_weight after forward",
-                  hint="never modify rand_weight")
-    hint = "every halving scales the gradient too: halve X itself, not X.data"
+                  hint=_("never modify rand_weight"))
+    hint = _("every halving scales the gradient too: halve X itself, not X.data")
     for key, name in (("weight_grad", "linear.weight"), ("bias_grad", "linear.bias"),
                       ("input_grad", "X")):
         if got[key] is None:
@@ -295,8 +296,8 @@ def _parallel(student, net, X, G=None, example=False):
               f"X of shape {shape_of(X)}, net1 with 3 outputs, net2 with 2")
     _expect_module(student, "ParallelBlock", net, X, G=G, init_args=BRANCHES,
                    what="ParallelBlock(net1, net2)(X)", inputs=inputs,
-                   hint="apply both blocks to the same X and concatenate along dimension 1, "
-                   "net1's columns first: torch.cat((net1(X), net2(X)), dim=1)", **F32)
+                   hint=_("apply both blocks to the same X and concatenate along dimension 1, "
+                   "net1's columns first: torch.cat((net1(X), net2(X)), dim=1)"), **F32)
 
 
 def _branches():
@@ -336,7 +337,7 @@ def test_nest_mlp_values(student, gen, seed):
     X = normal(gen, 5, 20, dtype=torch.float32)
     _expect_module(student, "NestMLP", _seeded(seed, ref.NestMLP), X, what="NestMLP()(X)",
                    inputs=f"X of shape {shape_of(X)}",
-                   hint="self.linear(self.net(X)): no activation after the last layer", **F32)
+                   hint=_("self.linear(self.net(X)): no activation after the last layer"), **F32)
 
 
 @exercise("NestMLP")
@@ -528,8 +529,8 @@ def _my_init(student, sizes, torch_seeds, other_seeds, alpha=stats.DEFAULT_ALPHA
         for key in keys:
             if not key.endswith("weight") or key.startswith("2."):
                 expect_tensor(got["after"][key], got["before"][key], what=f"{key} after {what}",
-                              atol=0, rtol=0, hint="change only the weights of nn.Linear layers; "
-                              "leave biases and other layers (LayerNorm) alone")
+                              atol=0, rtol=0, hint=_("change only the weights of nn.Linear layers; "
+                              "leave biases and other layers (LayerNorm) alone"))
         w = torch.cat([tensor(got["after"][k], k).reshape(-1) for k in ("0.weight", "3.weight")])
         bad = (w != 0) & ((w.abs() < 5) | (w.abs() > 10))
         if bad.any():
@@ -537,8 +538,8 @@ def _my_init(student, sizes, torch_seeds, other_seeds, alpha=stats.DEFAULT_ALPHA
                  "entry should be 0 or have an absolute value in [5, 10] (draw from U(-10, 10), "
                  "then zero the entries with |w| < 5)")
         stats.expect_count(int((w != 0).sum()), w.numel(), 0.5, what=what, alpha=alpha,
-                           event="kept a weight", hint="|w| >= 5 happens with probability 1/2 "
-                           "under U(-10, 10)")
+                           event=_("kept a weight"), hint=_("|w| >= 5 happens with probability 1/2 "
+                           "under U(-10, 10)"))
         expect(got["same"], "my_init replaced a parameter object; change the weight in place "
                "(nn.init.uniform_, then multiply by the mask under torch.no_grad())")
         expect(got["leaves"], "after my_init the parameters should still be leaves that require "
@@ -558,12 +559,12 @@ def test_my_init_statistics(student, seed):
     (w,) = _my_init(student, (200, 100, 50), [seed], [seed])
     kept = w[w != 0]
     stats.expect_count(int((kept > 0).sum()), kept.numel(), 0.5, what="my_init's non-zero weights",
-                       event="were positive")
+                       event=_("were positive"))
     stats.expect_mean(kept.abs(), 7.5, 5 / math.sqrt(12), what="|w| of my_init's non-zero weights",
-                      hint="the survivors are uniform on [5, 10]")
+                      hint=_("the survivors are uniform on [5, 10]"))
     stats.expect_count(int((kept.abs() < 7.5).sum()), kept.numel(), 0.5,
-                       what="my_init's non-zero weights", event="had |w| < 7.5",
-                       hint="the survivors are uniform on [5, 10]")
+                       what="my_init's non-zero weights", event=_("had |w| < 7.5"),
+                       hint=_("the survivors are uniform on [5, 10]"))
 
 
 @exercise("my_init")
@@ -626,8 +627,8 @@ def test_tied_mlp_values(student, gen, seed):
     X = normal(gen, 6, 4, dtype=torch.float32)
     _expect_module(student, "TiedMLP", _tied(seed, X), X, what="TiedMLP()(X)",
                    inputs=f"X of shape {shape_of(X)}",
-                   hint="hidden, relu, shared, relu, shared again, relu, output (no relu after "
-                   "the output layer)", **F32)
+                   hint=_("hidden, relu, shared, relu, shared again, relu, output (no relu after "
+                   "the output layer)"), **F32)
 
 
 @exercise("TiedMLP", weight=2)
@@ -635,8 +636,8 @@ def test_tied_mlp_gradients(student, gen, seed):
     X = normal(gen, 6, 4, dtype=torch.float32)
     _expect_module(student, "TiedMLP", _tied(seed, X), X, what="TiedMLP()(X)",
                    inputs=f"X of shape {shape_of(X)}", G=normal(gen, 6, 1, dtype=torch.float32),
-                   hint="the shared layer's gradient is the sum over both of its uses: call the "
-                   "same self.shared twice", **F32)
+                   hint=_("the shared layer's gradient is the sum over both of its uses: call the "
+                   "same self.shared twice"), **F32)
 
 
 # --- CenteredLayer -------------------------------------------------------------------------------
@@ -654,7 +655,7 @@ def test_centered_layer_values(student, gen):
     X = normal(gen, 4, 6, scale=3) + 1
     answer = _expect_module(student, "CenteredLayer", ref.CenteredLayer(), X,
                             what="CenteredLayer()(X)", inputs=f"float64 X of shape {shape_of(X)}",
-                            hint="subtract the mean of all entries (X.mean() without a dim)")
+                            hint=_("subtract the mean of all entries (X.mean() without a dim)"))
     expect(answer["param_names"] == [], f"CenteredLayer has parameters {answer['param_names']}; "
            "it should have none")
 
@@ -664,7 +665,7 @@ def test_centered_layer_gradient(student, gen):
     X = normal(gen, 3, 5)
     _expect_module(student, "CenteredLayer", ref.CenteredLayer(), X, what="CenteredLayer()(X)",
                    inputs=f"X of shape {shape_of(X)}", G=normal(gen, 3, 5),
-                   hint="return a new tensor X - X.mean(); do not subtract in place")
+                   hint=_("return a new tensor X - X.mean(); do not subtract in place"))
 
 
 def _centered_scenario(ns, X):
@@ -690,8 +691,8 @@ def _my_linear(student, net, X, G=None, inputs=None):
     units = tuple(net.weight.shape)
     _expect_module(student, "MyLinear", net, X, G=G, init_args=units, what=f"MyLinear{units}(X)",
                    inputs=inputs or f"X of shape {shape_of(X)}",
-                   hint="relu(X @ weight + bias) with the parameters themselves (not .data); "
-                   "weight has shape (in_units, units)", **F32)
+                   hint=_("relu(X @ weight + bias) with the parameters themselves (not .data); "
+                   "weight has shape (in_units, units)"), **F32)
 
 
 @exercise("MyLinear")
@@ -851,7 +852,7 @@ def _load(student, fname, seed, batchnorm, extra, X, mismatch=False):
     expect_tensor(got["restored_output"], got["expected_output"], atol=0, rtol=0,
                   what="the eval-mode output of the net after load_checkpoint(net, path)",
                   inputs="an MLP" + (" with BatchNorm1d" if batchnorm else "") + " checkpoint",
-                  hint="net.load_state_dict(checkpoint['model'])")
+                  hint=_("net.load_state_dict(checkpoint['model'])"))
     expect(same(got["returned"], extra), f"load_checkpoint returned {got['returned']!r:.300}; "
            "expected checkpoint['extra'] as stored")
     return got

@@ -22,6 +22,7 @@ from grader.engine.patterns import (
     function,
 )
 from grader.engine.plugin import Exercise, exercise
+from grader.i18n import _
 
 CONV_OPS = ("conv2d", "convolution", "_convolution", "conv_transpose2d", "torch.nn.Conv2d",
             "torch.nn.functional.unfold", "im2col", "torch.nn.Unfold")
@@ -81,8 +82,8 @@ def test_corr2d_gradient(student, gen):
     X, K = st.normal(gen, 5, 6, dtype=F32), st.normal(gen, 2, 3, dtype=F32)
     expect_gradient(student, "corr2d", objects.cross_correlation_2d, X, K, wrt=[0, 1], gen=gen,
                     what="corr2d(X, K)",
-                    hint="fill the output by assigning Y[i, j] = (window * K).sum() (keep the "
-                         "graph: no .item(), .detach() or float())")
+                    hint=_("fill the output by assigning Y[i, j] = (window * K).sum() (keep the "
+                           "graph: no .item(), .detach() or float())"))
 
 
 def _conv2d_layer(ns, kernel_size, state, X, G):
@@ -129,7 +130,7 @@ def test_conv2d_layer_forward_and_gradients(student, gen):
     out = objects.cross_correlation_2d(leaf, weight) + bias
     out.backward(G)
     expect_tensor(got["output"], out.detach(), what="Conv2D((1, 2))(X)",
-                  inputs="X of shape (6, 8)", hint="return corr2d(x, self.weight) + self.bias")
+                  inputs="X of shape (6, 8)", hint=_("return corr2d(x, self.weight) + self.bias"))
     for name, expected in (("weight", weight.grad), ("bias", bias.grad)):
         grad = got["grads"].get(name)
         if grad is None:
@@ -169,7 +170,7 @@ def test_conv_output_shape_book_examples(student):
 
 @exercise("conv_output_shape", weight=2)
 def test_conv_output_shape_random_configurations(student, gen):
-    for _ in range(12):
+    for _attempt in range(12):
         k = (st.sizes(gen, 1, 6), st.sizes(gen, 1, 6))
         p = (st.sizes(gen, 0, k[0] // 2 + 1), st.sizes(gen, 0, k[1] // 2 + 1))
         s = (st.sizes(gen, 1, 5), st.sizes(gen, 1, 5))
@@ -210,7 +211,7 @@ def test_corr2d_multi_in_values_and_gradient(student, gen):
         expect_tensor(got["result"], objects.cross_correlation_2d_multi_in(X, K),
                       what="corr2d_multi_in(X, K)",
                       inputs=inputs, check_dtype=False,
-                      hint="add up corr2d of each input channel with its own kernel slice")
+                      hint=_("add up corr2d of each input channel with its own kernel slice"))
         expect_vjp(got, objects.cross_correlation_2d_multi_in, (X, K), [0, 1], G,
                    what="corr2d_multi_in(X, K)",
                    names=["X", "K"], inputs=inputs)
@@ -227,7 +228,7 @@ def test_corr2d_multi_in_out_values_and_gradient(student, gen):
         inputs = f"X of shape {tuple(X.shape)}, K of shape {tuple(K.shape)}"
         expect_tensor(got["result"], _multi_in_out(X, K), what="corr2d_multi_in_out(X, K)",
                       inputs=inputs, check_dtype=False,
-                      hint="stack corr2d_multi_in(X, k) for each output kernel k along dim 0")
+                      hint=_("stack corr2d_multi_in(X, k) for each output kernel k along dim 0"))
         expect_vjp(got, _multi_in_out, (X, K), [0, 1], G, what="corr2d_multi_in_out(X, K)",
                    names=["X", "K"], inputs=inputs)
 
@@ -237,7 +238,8 @@ def test_corr2d_1x1_values_and_gradient(student, gen):
     for c_i, c_o, h, w in [(3, 2, 3, 3), (5, 4, 6, 2), (1, 3, 2, 7)]:
         X, K = st.normal(gen, c_i, h, w), st.normal(gen, c_o, c_i, 1, 1)
         expect_values(student, "corr2d_multi_in_out_1x1", _multi_in_out, X, K,
-                      hint="reshape X to (c_i, h * w) and K to (c_o, c_i), multiply, reshape back")
+                      hint=_("reshape X to (c_i, h * w) and K to (c_o, c_i), multiply, reshape "
+                             "back"))
         expect_gradient(student, "corr2d_multi_in_out_1x1", _multi_in_out, X, K, wrt=[0, 1],
                         gen=gen)
 
@@ -248,7 +250,7 @@ def test_corr2d_1x1_is_one_matrix_product(student, gen):
     small = (st.normal(gen, 2, 3, 3), st.normal(gen, 3, 2, 1, 1))
     large = (st.normal(gen, 20, 30, 30), st.normal(gen, 30, 20, 1, 1))
     expect_vectorized(student, "corr2d_multi_in_out_1x1", ref.corr2d_multi_in_out_1x1, small, large,
-                      hint="one matrix product over the channels, no loop")
+                      hint=_("one matrix product over the channels, no loop"))
 
 
 # --- pooling ----------------------------------------------------------------------------------
@@ -277,7 +279,7 @@ def test_pool2d_values_and_gradients(student, gen):
             expected = _book_pool(X, (p_h, p_w), mode)
             expect_tensor(student.result("pool2d", X, (p_h, p_w), mode), expected, what=what,
                           inputs=f"X of shape ({n_h}, {n_w})",
-                          hint="max or mean of each window X[i:i + p_h, j:j + p_w]")
+                          hint=_("max or mean of each window X[i:i + p_h, j:j + p_w]"))
             G = st.normal(gen, *expected.shape, dtype=F32)
             answer = student.call("pool2d", X, (p_h, p_w), mode, vjp={"wrt": [0],
                                                                      "grad_output": G})
@@ -318,7 +320,7 @@ def test_max_pool2d_padding_never_wins(student, gen):
     got = student.result("max_pool2d", X, 3, kwargs={"stride": 1, "padding": 1})
     expect_tensor(got, F.max_pool2d(X, 3, 1, 1), what="max_pool2d(X, 3, stride=1, padding=1)",
                   inputs="X of shape (1, 2, 4, 4) with only negative values",
-                  hint="pad with -inf, not zeros, so that padding never wins a maximum")
+                  hint=_("pad with -inf, not zeros, so that padding never wins a maximum"))
 
 
 @exercise("avg_pool2d", weight=3)
@@ -366,9 +368,9 @@ def test_conv2d_is_vectorized(student, gen):
     small = (st.normal(gen, 2, 2, 6, 6), st.normal(gen, 3, 2, 3, 3), st.normal(gen, 3))
     large = (st.normal(gen, 20, 20, 40, 40), st.normal(gen, 30, 20, 3, 3), st.normal(gen, 30))
     expect_vectorized(student, "conv2d", ref.conv2d, small, large,
-                      hint="take all windows at once (Tensor.unfold or as_strided) and contract "
-                           "them with the kernels in one einsum/matmul, or loop over the k_h x "
-                           "k_w kernel offsets only")
+                      hint=_("take all windows at once (Tensor.unfold or as_strided) and contract "
+                             "them with the kernels in one einsum/matmul, or loop over the k_h x "
+                             "k_w kernel offsets only"))
 
 
 @exercise("conv2d")
@@ -385,7 +387,7 @@ def test_conv2d_on_cuda(student, gen):
     b = st.normal(gen, 2, device="cuda")
     expect_tensor(student.result("conv2d", X, W, b, 2, 1), F.conv2d(X, W, b, 2, 1),
                   what="conv2d(X, W, b, 2, 1) on CUDA",
-                  hint="create new tensors on the input's device (or avoid creating any)")
+                  hint=_("create new tensors on the input's device (or avoid creating any)"))
 
 
 # --- LeNet ------------------------------------------------------------------------------------
@@ -485,8 +487,8 @@ def test_evaluate_accuracy_gpu_value_and_eval_mode(student, gen):
     got = student.scenario(_evaluate, objects.module_spec(net), batches, "default", False,
                            what="evaluate_accuracy_gpu(net, data_iter)")
     expect_float(got["value"], expected, what="evaluate_accuracy_gpu(net, data_iter)",
-                 hint="switch the net to eval mode, count correct predictions with accuracy(), "
-                      "divide by the number of examples")
+                 hint=_("switch the net to eval mode, count correct predictions with accuracy(), "
+                        "divide by the number of examples"))
     expect(got["training"] is False,
            "evaluate_accuracy_gpu left the net in training mode: call net.eval() first")
 
@@ -538,7 +540,7 @@ def _replay_training(initial, train, test, epochs, lr):
 
     net = objects.build_module(TRAIN_LAYERS, initial)
     optimizer = torch.optim.SGD(net.parameters(), lr=lr)
-    for _ in range(epochs):
+    for _epoch in range(epochs):
         net.train()
         total = hits = count = 0.0
         for X, y in train:
@@ -572,13 +574,13 @@ def _train_case(student, gen, epochs=2, lr=0.5):
 
 @exercise("train_ch6", weight=2)
 def test_train_ch6_initialisation(student, gen):
-    net, _, _, got = _train_case(student, gen, epochs=1)
+    net, _train, _test, got = _train_case(student, gen, epochs=1)
     given, initial = got["given"], got["initial"]
     for key in given:
         if key.endswith("bias") or "running" in key or "num_batches" in key:
             expect_tensor(initial[key], given[key], what=f"the initial {key}",
-                          hint="initialise only the weights of Linear and Conv2d layers; "
-                               "biases keep their values")
+                          hint=_("initialise only the weights of Linear and Conv2d layers; "
+                                 "biases keep their values"))
     samples = []
     for index, layer in enumerate(net.net):
         if isinstance(layer, (nn.Linear, nn.Conv2d)):
@@ -593,14 +595,14 @@ def test_train_ch6_initialisation(student, gen):
     stats.expect_distribution(torch.cat(samples), lambda v: np.clip((v + 1) / 2, 0, 1),
                               what="the initial weights divided by Xavier's bound",
                               name="U(-1, 1)",
-                              hint="nn.init.xavier_uniform_ on the weight of every Linear and "
-                                   "Conv2d layer")
+                              hint=_("nn.init.xavier_uniform_ on the weight of every Linear and "
+                                     "Conv2d layer"))
     expect(got["first_mode"] is True, "train_ch6 did not train in training mode (net.train())")
 
 
 @exercise("train_ch6", weight=3)
 def test_train_ch6_trains_as_specified(student, gen):
-    _, train, test, got = _train_case(student, gen, epochs=2, lr=0.5)
+    _net, train, test, got = _train_case(student, gen, epochs=2, lr=0.5)
     final, metrics = _replay_training(got["initial"], train, test, 2, 0.5)
     result = sequence(got["result"], "train_ch6(...)")
     expect(len(result) == 3, f"train_ch6 returned {len(result)} values; expected (train_loss, "
@@ -610,7 +612,7 @@ def test_train_ch6_trains_as_specified(student, gen):
             continue
         expect_tensor(got["final"][key], value, what=f"{key} after two epochs of train_ch6",
                       atol=1e-4, rtol=1e-3,
-                      hint="SGD on the mean cross-entropy, one step per batch in order, in "
-                           "training mode for every epoch (evaluation switches to eval mode)")
+                      hint=_("SGD on the mean cross-entropy, one step per batch in order, in "
+                             "training mode for every epoch (evaluation switches to eval mode)"))
     for label, value, expected in zip(("train_loss", "train_acc", "test_acc"), result, metrics):
         expect_float(value, expected, what=f"train_ch6's returned {label}", atol=1e-4, rtol=1e-3)

@@ -18,6 +18,7 @@ import solutions.ch07 as ref
 from grader.engine import strategies as st
 from grader.engine.compare import expect, expect_tensor, expect_vjp, fail
 from grader.engine.plugin import Exercise, exercise
+from grader.i18n import _
 
 NORM_OPS = ("batch_norm", "native_batch_norm", "_native_batch_norm_legit",
             "_batch_norm_impl_index", "cudnn_batch_norm", "instance_norm", "layer_norm",
@@ -532,13 +533,15 @@ def test_batch_norm_training(student, gen, device):
         inputs = f"X of shape {tuple(X.shape)}"
         got = student.scenario(_bn_training, X, gamma, beta, mean, var, G, what=what)
         expect_tensor(got["Y"], Y.detach(), what=f"the output of {what}", inputs=inputs,
-                      hint="normalise with the batch mean and the biased batch variance per "
-                           + ("feature" if dims == 2 else "channel (over batch, height, width)"))
+                      hint=_("normalise with the batch mean and the biased batch variance per "
+                             "feature") if dims == 2 else
+                      _("normalise with the batch mean and the biased batch variance per channel "
+                        "(over batch, height, width)"))
         expect_tensor(got["mean"], new_mean, what=f"the moving mean returned by {what}",
-                      inputs=inputs, hint="momentum * moving_mean + (1 - momentum) * mean")
+                      inputs=inputs, hint=_("momentum * moving_mean + (1 - momentum) * mean"))
         expect_tensor(got["var"], new_var, what=f"the moving variance returned by {what}",
                       inputs=inputs,
-                      hint="momentum * moving_var + (1 - momentum) * var, the biased variance")
+                      hint=_("momentum * moving_var + (1 - momentum) * var, the biased variance"))
         expect(got["history"] == [False, False],
                f"the moving statistics returned by {what} still carry gradient history; return "
                "them detached (the book returns .data)")
@@ -554,13 +557,13 @@ def test_batch_norm_prediction_uses_moving_statistics(student, gen):
     for dims in (2, 4):
         X, gamma, beta, mean, var = _bn_inputs(gen, dims)
         with torch.no_grad():
-            Y, _, _ = _library_batch_norm(X, gamma, beta, mean, var, 1e-5, 0.9)
+            Y, _mean, _var = _library_batch_norm(X, gamma, beta, mean, var, 1e-5, 0.9)
         what = f"batch_norm on a {dims}-D batch under torch.no_grad()"
         got = student.scenario(_bn_inference, X, gamma, beta, mean, var, what=what)
         expect_tensor(got["Y"], Y, what=f"the output of {what}",
                       inputs=f"X of shape {tuple(X.shape)}",
-                      hint="when torch.is_grad_enabled() is False, normalise with moving_mean "
-                           "and moving_var and leave them unchanged")
+                      hint=_("when torch.is_grad_enabled() is False, normalise with moving_mean "
+                             "and moving_var and leave them unchanged"))
         expect_tensor(got["mean"], mean, what=f"the moving mean returned by {what}")
         expect_tensor(got["var"], var, what=f"the moving variance returned by {what}")
 
@@ -629,9 +632,9 @@ def _expect_bn_layer(student, gen, num_features, num_dims, device="cpu"):
            f"{what} called batch_norm with eps={bound['eps']} and momentum={bound['momentum']}; "
            "the book uses eps=1e-5 and momentum=0.9")
     expect_tensor(got["output"], reply[0], what=f"{what}(X)",
-                  hint="return the Y that batch_norm returns")
+                  hint=_("return the Y that batch_norm returns"))
     expect_tensor(got["moving_mean"], reply[1], what=f"{what}.moving_mean after forward",
-                  hint="store the moving statistics that batch_norm returns")
+                  hint=_("store the moving statistics that batch_norm returns"))
     expect_tensor(got["moving_var"], reply[2], what=f"{what}.moving_var after forward")
 
 

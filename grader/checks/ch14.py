@@ -23,6 +23,8 @@ from grader.engine import stats
 from grader.engine import strategies as st
 from grader.engine.compare import expect, expect_equal, expect_tensor, fail, mapping, sequence
 from grader.engine.plugin import Exercise, exercise
+from grader.engine.words import say
+from grader.i18n import _
 
 EXERCISES = {
     "subsample": Exercise(points=2),
@@ -217,10 +219,11 @@ def test_subsample_keeps_words_with_the_books_probability(student, gen):
     kept = collections.Counter(t for line in out for t in line)
     for word, n in counts.items():
         p = min(1.0, math.sqrt(1e-4 / (n / total)))
-        stats.expect_count(kept[word], n, p, what=what, event=f"kept {word!r}",
+        stats.expect_count(kept[word], n, p, what=what,
+                           event=say(_("kept {word}")).format(word=repr(word)),
                            alpha=stats.split(ALPHA, len(counts)),
-                           hint="keep with probability sqrt(1e-4 / f), f = count / "
-                                "num_tokens over the known tokens")
+                           hint=_("keep with probability sqrt(1e-4 / f), f = count / "
+                                  "num_tokens over the known tokens"))
 
 
 # --- 14.3 get_centers_and_contexts ---------------------------------------------------------------
@@ -259,7 +262,8 @@ def test_centers_and_contexts_structure_and_window_sizes(student, gen):
             sizes[options[0] - 1] += 1
     stats.expect_frequencies(sizes, [1.0] * window, what=f"the window sizes of {what} "
                              "(centres far from both ends)", alpha=ALPHA,
-                             hint=f"draw w = random.randint(1, {window}) for every centre")
+                             hint=say(_("draw w = random.randint(1, {window}) for every "
+                                        "centre")).format(window=window))
 
 
 # --- 14.3 RandomGenerator -------------------------------------------------------------------------
@@ -277,7 +281,7 @@ def test_random_generator_draws_with_the_weights(student, gen):
     counts = collections.Counter(draws)
     stats.expect_frequencies([counts[k] for k in range(1, len(weights) + 1)], weights,
                              what=what, alpha=ALPHA,
-                             hint="k in 1..n with probability sampling_weights[k - 1] / sum")
+                             hint=_("k in 1..n with probability sampling_weights[k - 1] / sum"))
 
 
 # --- 14.3 get_negatives ---------------------------------------------------------------------------
@@ -323,8 +327,8 @@ def test_get_negatives_noise_distribution(student, gen):
         allowed = [0.0 if i in contexts else w for i, w in enumerate(weights)]
         stats.expect_frequencies(pool, allowed, what=f"the noise words of {what} for context "
                                  f"{contexts}", alpha=ALPHA / 2,
-                                 hint="sampling weight of index i: counter[vocab.to_tokens(i)] "
-                                      "** 0.75, for i in 1..len(vocab) - 1")
+                                 hint=_("sampling weight of index i: counter[vocab.to_tokens(i)] "
+                                        "** 0.75, for i in 1..len(vocab) - 1"))
 
 
 # --- 14.3 batchify --------------------------------------------------------------------------------
@@ -334,7 +338,7 @@ def test_get_negatives_noise_distribution(student, gen):
 def test_batchify_pads_and_marks(student, gen):
     for B in (3, 5):
         data = []
-        for _ in range(B):
+        for _row in range(B):
             c = int(torch.randint(1, 5, (), generator=gen))
             n = int(torch.randint(0, 9, (), generator=gen))
             data.append((int(torch.randint(1, 50, (), generator=gen)),
@@ -347,8 +351,8 @@ def test_batchify_pads_and_marks(student, gen):
                "contexts_negatives, masks, labels)")
         for name, g, e in zip(("centers", "contexts_negatives", "masks", "labels"), got,
                               expected):
-            expect_tensor(g, e, what=f"{name} of {what}", hint="int64 tensors; centers of "
-                          "shape (B, 1), the others (B, max_len), padded with 0")
+            expect_tensor(g, e, what=f"{name} of {what}", hint=_("int64 tensors; centers of "
+                          "shape (B, 1), the others (B, max_len), padded with 0"))
 
 
 # --- 14.4 skip_gram and SigmoidBCELoss ------------------------------------------------------------
@@ -381,8 +385,8 @@ def _skip_gram_case(student, gen, device):
             f"{V} x {d} on {device}")
     got = mapping(student.scenario(_skip_gram_run, center, cn, wv, wu, grad, what=what), what)
     expect_tensor(got.get("result"), expected["result"].detach(), what=f"the output of {what}",
-                  hint="torch.bmm(embed_v(center), embed_u(contexts_and_negatives)"
-                       ".permute(0, 2, 1)), shape (B, 1, L)")
+                  hint=_("torch.bmm(embed_v(center), embed_u(contexts_and_negatives)"
+                         ".permute(0, 2, 1)), shape (B, 1, L)"))
     grads = got.get("grads")
     if grads is None:
         fail(f"the output of {what} is not differentiable")
@@ -431,8 +435,8 @@ def test_sigmoid_bce_loss_values_and_gradients(student, gen):
         got = mapping(student.scenario(_bce_run, inputs, target, mask, grad, what=what,
                                        name="SigmoidBCELoss"), what)
         expect_tensor(got.get("result"), expected["result"].detach(), what=f"the loss of {what}",
-                      hint="binary cross-entropy with logits times the mask, then .mean(dim=1) "
-                           "over all L entries, shape (B,)")
+                      hint=_("binary cross-entropy with logits times the mask, then .mean(dim=1) "
+                             "over all L entries, shape (B,)"))
         if got.get("grad") is None:
             fail(f"the loss of {what} is not differentiable with respect to inputs")
         expect_tensor(got["grad"], expected["grad"], what=f"the gradient of {what} with "
@@ -762,8 +766,8 @@ def _encoder_case(student, gen, device):
             f"{valid_lens.tolist()} (with a grader EncoderBlock)")
     _expect_bert(student, gen, "BERTEncoder", args, dict(SIZES), [tokens, segments, valid_lens],
                  ["tokens", "segments", "valid_lens"], what=what, device=device,
-                 hint="token_embedding(tokens) + segment_embedding(segments) + "
-                      "pos_embedding[:, :T, :], then each block of blks with valid_lens")
+                 hint=_("token_embedding(tokens) + segment_embedding(segments) + "
+                        "pos_embedding[:, :T, :], then each block of blks with valid_lens"))
 
 
 @exercise("BERTEncoder", weight=2)
@@ -786,8 +790,8 @@ def _mask_lm_case(student, gen, device):
             f"pred_positions {positions.tolist()}")
     _expect_bert(student, gen, "MaskLM", (11, 5), {"num_inputs": d}, [X, positions],
                  ["X", "pred_positions"], what=what, device=device,
-                 hint="gather X[b, pred_positions[b, j]] for every b and j (shape (B, P, "
-                      "num_inputs)), then mlp")
+                 hint=_("gather X[b, pred_positions[b, j]] for every b and j (shape (B, P, "
+                        "num_inputs)), then mlp"))
 
 
 @exercise("MaskLM", weight=2)
@@ -806,7 +810,7 @@ def test_next_sentence_pred(student, gen):
     X = st.normal(gen, 4, 6)
     _expect_bert(student, gen, "NextSentencePred", (6,), {}, [X], ["X"],
                  what="NextSentencePred(6) on X of shape (4, 6)",
-                 hint="one nn.Linear(num_inputs, 2) named output; no softmax")
+                 hint=_("one nn.Linear(num_inputs, 2) named output; no softmax"))
 
 
 @exercise("BERTModel", weight=2)
@@ -821,8 +825,8 @@ def test_bert_model_outputs_and_gradients(student, gen):
     _expect_bert(student, gen, "BERTModel", args, kwargs,
                  [tokens, segments, valid_lens, positions],
                  ["tokens", "segments", "valid_lens", "pred_positions"], what=what,
-                 hint="(encoded_X, mlm(encoded_X, pred_positions), "
-                      "nsp(hidden(encoded_X[:, 0, :])))")
+                 hint=_("(encoded_X, mlm(encoded_X, pred_positions), "
+                        "nsp(hidden(encoded_X[:, 0, :])))"))
 
 
 @exercise("BERTModel")
@@ -848,7 +852,7 @@ def test_next_sentence_half_of_the_time(student, gen):
             f"paragraphs = {paragraphs}")
     got = sequence(student.scenario(_data, "next", spec, _seed(gen), what=what), what)
     sentences = [s for p in paragraphs for s in p]
-    probs = [1 / len(paragraphs) / len(p) for p in paragraphs for _ in p]
+    probs = [1 / len(paragraphs) / len(p) for p in paragraphs for _token in p]
     counts = [0] * len(sentences)
     trues = 0
     for a, b, is_next in got:
@@ -864,12 +868,12 @@ def test_next_sentence_half_of_the_time(student, gen):
             expect(b in sentences, f"{what} returned is_next=False with {b}, not a sentence "
                    "of paragraphs")
             counts[sentences.index(b)] += 1
-    stats.expect_count(trues, len(got), 0.5, what=what, event="returned is_next=True",
-                       alpha=ALPHA / 2, hint="if random.random() < 0.5 keep next_sentence")
+    stats.expect_count(trues, len(got), 0.5, what=what, event=_("returned is_next=True"),
+                       alpha=ALPHA / 2, hint=_("if random.random() < 0.5 keep next_sentence"))
     stats.expect_frequencies(counts, probs, what=f"the random sentences of {what}",
                              alpha=ALPHA / 2,
-                             hint="random.choice(random.choice(paragraphs)): a paragraph "
-                                  "first, then a sentence of it")
+                             hint=_("random.choice(random.choice(paragraphs)): a paragraph "
+                                    "first, then a sentence of it"))
 
 
 MLM_VOCAB = ["<unk>", "<pad>", "<mask>", "<cls>", "<sep>", "the", "cat", "sat", "on", "mat",
@@ -902,7 +906,7 @@ def test_replace_mlm_tokens_80_10_10(student, gen):
                f"expected {len(tokens)}")
         expect(len(pairs) == 4, f"{what} returned {len(pairs)} (position, label) pairs; "
                "expected num_mlm_preds = 4")
-        positions = [p for p, _ in pairs]
+        positions = [p for p, _token in pairs]
         expect(len(set(positions)) == 4 and all(p in cands for p in positions),
                f"{what} returned positions {positions}; expected 4 distinct candidates")
         for p, label in pairs:
@@ -930,12 +934,12 @@ def test_replace_mlm_tokens_80_10_10(student, gen):
     n = sum(outcomes)
     stats.expect_frequencies(outcomes, [e / n for e in expected],
                              what=f"the outcomes (<mask>, kept, random token) of {what}",
-                             alpha=ALPHA / 2, hint="<mask> with probability 0.8, else the "
-                             "token itself or random.choice(vocab.idx_to_token), 1/2 each")
+                             alpha=ALPHA / 2, hint=_("<mask> with probability 0.8, else the "
+                             "token itself or random.choice(vocab.idx_to_token), 1/2 each"))
     stats.expect_frequencies([chosen[p] for p in cands], [1.0] * len(cands),
                              what=f"how often each candidate position is chosen in {what}",
-                             alpha=ALPHA / 2, hint="random.shuffle(candidate_pred_positions) "
-                             "and take the first num_mlm_preds")
+                             alpha=ALPHA / 2, hint=_("random.shuffle(candidate_pred_positions) "
+                             "and take the first num_mlm_preds"))
 
 
 @exercise("_replace_mlm_tokens")
@@ -945,7 +949,7 @@ def test_replace_mlm_tokens_with_few_candidates(student, gen):
     what = ("_replace_mlm_tokens(['<cls>', 'cat', 'sat', '<sep>'], [1, 2], 5, vocab): more "
             "predictions asked than candidates")
     got = sequence(student.scenario(_data, "replace", spec, _seed(gen), what=what), what)
-    for _, pairs, _ in got:
+    for _tokens, pairs, _labels in got:
         expect(sorted(tuple(p) for p in pairs) == [(1, "cat"), (2, "sat")],
                f"{what} returned {pairs}; expected both candidates, each once")
 
@@ -1027,8 +1031,8 @@ def test_pad_bert_inputs_all_seven(student, gen):
                    "example")
             for k, (gi, ei) in enumerate(zip(g, e)):
                 expect_tensor(gi, ei, what=f"{name}[{k}] of {what}",
-                              hint="int64 token ids, segments, positions, labels and "
-                                   "nsp_labels; float32 valid_lens (0-d) and mlm_weights")
+                              hint=_("int64 token ids, segments, positions, labels and "
+                                     "nsp_labels; float32 valid_lens (0-d) and mlm_weights"))
 
 
 def _batch_loss(ns, spec, seed):
@@ -1090,9 +1094,9 @@ def test_batch_loss_bert(student, gen):
     expect(len(result) == 3, f"{what} returned {len(result)} items; expected (mlm_l, nsp_l, l)")
     for name, g, e in zip(("mlm_l", "nsp_l", "l"), result, expected["result"]):
         expect_tensor(g, e.detach(), what=f"{name} of {what}",
-                      hint="mlm_l = (loss(mlm_Y_hat.reshape(-1, vocab_size), mlm_Y.reshape(-1)) "
-                           "* mlm_weights_X.reshape(-1, 1)).sum() / (mlm_weights_X.sum() + "
-                           "1e-8); nsp_l = loss(nsp_Y_hat, nsp_y); l = mlm_l + nsp_l")
+                      hint=_("mlm_l = (loss(mlm_Y_hat.reshape(-1, vocab_size), mlm_Y.reshape(-1)) "
+                             "* mlm_weights_X.reshape(-1, 1)).sum() / (mlm_weights_X.sum() + "
+                             "1e-8); nsp_l = loss(nsp_Y_hat, nsp_y); l = mlm_l + nsp_l"))
     if got.get("grads") is None:
         fail(f"the total loss of {what} is not differentiable")
     for name, g, e in zip(("embed", "mlm", "nsp"), got["grads"], expected["grads"]):

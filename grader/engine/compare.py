@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import torch
 
+from grader.engine.words import say
+
 _CHECKER: list[Callable[..., str | None]] = []
 
 
@@ -36,16 +38,19 @@ def describe(value: object) -> str:
     if isinstance(value, dict) and "__kind__" in value:
         kind = value["__kind__"]
         if kind == "tensor_on":
-            return f"a tensor on {value['device']}"
+            return say("a tensor on {device}").format(device=value["device"])
         if kind == "oversized":
-            return (f"a tensor of shape {value.get('shape')} with {value.get('elements')} "
-                    f"elements, more than the {value.get('limit')} the grader accepts")
+            return say("a tensor of shape {shape} with {elements} elements, more than the "
+                       "{limit} the grader accepts").format(
+                shape=value.get("shape"), elements=value.get("elements"),
+                limit=value.get("limit"))
         if kind == "refused":
             return str(value.get("text"))
-        return f"a {value.get('type', kind)}"
+        return say("a {type}").format(type=value.get("type", kind))
     if isinstance(value, torch.Tensor):
-        return f"a tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
-    return f"a {type(value).__name__}"
+        return say("a tensor of shape {shape} and dtype {dtype}").format(
+            shape=tuple(value.shape), dtype=value.dtype)
+    return say("a {type}").format(type=type(value).__name__)
 
 
 def format_pair(got: float, expected: float) -> tuple[str, str]:
@@ -58,6 +63,16 @@ def format_pair(got: float, expected: float) -> tuple[str, str]:
         if texts[0] != texts[1]:
             return texts
     return repr(got), repr(expected)
+
+
+def translated(hint: str) -> str:
+    """A check's hint in the grading's language (chapters mark their hints ``_("...")``)."""
+    return say(hint) if hint else ""
+
+
+def hinted(hint: str) -> str:
+    """``. Hint: …`` to end a message, in the grading's language (empty without a hint)."""
+    return say(". Hint: {hint}").format(hint=translated(hint)) if hint else ""
 
 
 def fail(message: str) -> None:
@@ -76,12 +91,13 @@ def tensor(value: object, what: str) -> torch.Tensor:
     if isinstance(value, torch.Tensor):
         return value
     if isinstance(value, dict) and value.get("__kind__") == "oversized":
-        fail(f"{what} returned {describe(value)} (did it expand or repeat a tensor far beyond "
-             "the expected shape?)")
+        fail(say("{what} returned {kind} (did it expand or repeat a tensor far beyond the "
+                 "expected shape?)").format(what=what, kind=describe(value)))
     if isinstance(value, dict) and value.get("__kind__") == "ndarray":
-        fail(f"{what} returned a numpy array; return a torch.Tensor (torch.from_numpy or "
-             "stay in torch)")
-    fail(f"{what} returned {describe(value)}; expected a torch.Tensor")
+        fail(say("{what} returned a numpy array; return a torch.Tensor (torch.from_numpy or "
+                 "stay in torch)").format(what=what))
+    fail(say("{what} returned {kind}; expected a torch.Tensor").format(
+        what=what, kind=describe(value)))
     raise AssertionError  # unreachable
 
 
@@ -94,7 +110,7 @@ def number(value: object, what: str, *, allow_tensor: bool = True) -> float:
     message: ``bool``, complex numbers, anything else.
     """
     if isinstance(value, bool):
-        fail(f"{what} returned a bool; expected a number")
+        fail(say("{what} returned a bool; expected a number").format(what=what))
     if isinstance(value, (int, float)):
         return _float(value, what)
     kind = value.get("__kind__") if isinstance(value, dict) else None
@@ -108,9 +124,10 @@ def number(value: object, what: str, *, allow_tensor: bool = True) -> float:
             and not value.is_complex() and value.dtype != torch.bool:
         return _float(value.item(), what)
     if isinstance(value, torch.Tensor) and value.numel() == 1 and not allow_tensor:
-        fail(f"{what} returned a one-element tensor; expected a Python number (return "
-             "float(t) or t.item())")
-    fail(f"{what} returned {describe(value)}; expected a number")
+        fail(say("{what} returned a one-element tensor; expected a Python number (return "
+                 "float(t) or t.item())").format(what=what))
+    fail(say("{what} returned {kind}; expected a number").format(what=what,
+                                                                  kind=describe(value)))
     raise AssertionError  # unreachable
 
 
@@ -118,7 +135,7 @@ def _float(value: int | float, what: str) -> float:
     try:
         return float(value)
     except OverflowError:
-        fail(f"{what} returned an integer too large to compare")
+        fail(say("{what} returned an integer too large to compare").format(what=what))
         raise AssertionError from None  # unreachable
 
 
@@ -128,7 +145,7 @@ def mapping(value: object, what: str) -> dict:
         return value
     if isinstance(value, dict) and value.get("__kind__") == "mapping":
         return dict(value["items"])
-    fail(f"{what} returned {describe(value)}; expected a dict")
+    fail(say("{what} returned {kind}; expected a dict").format(what=what, kind=describe(value)))
     raise AssertionError  # unreachable
 
 
@@ -138,7 +155,8 @@ def sequence(value: object, what: str) -> list:
         return list(value)
     if isinstance(value, dict) and value.get("__kind__") in ("iterator", "sequence"):
         return list(value["items"])
-    fail(f"{what} returned {describe(value)}; expected a sequence or an iterator")
+    fail(say("{what} returned {kind}; expected a sequence or an iterator").format(
+        what=what, kind=describe(value)))
     raise AssertionError  # unreachable
 
 
@@ -148,7 +166,7 @@ def expect_tensor(got: object, expected: torch.Tensor, *, what: str, inputs: str
     """Compare an exported result with the reference tensor; return it as a tensor."""
     actual = tensor(got, what)
     problem = compare(actual, expected, what=what, atol=atol, rtol=rtol, inputs=inputs,
-                      hint=hint, check_dtype=check_dtype)
+                      hint=translated(hint), check_dtype=check_dtype)
     if problem:
         fail(problem)
     return actual
@@ -166,9 +184,11 @@ def expect_number(got: object, expected: float, *, what: str, atol: float = 1e-6
                              and abs(value - expected) <= atol + rtol * abs(expected)):
         return value
     shown, wanted = format_pair(value, expected)
-    problem = " (not finite)" if not math.isfinite(value) else ""
-    fail(f"{what} returned {shown}{problem}; expected {wanted} (tolerance {atol:g} + "
-         f"{rtol:g}·|expected|)" + (f". Hint: {hint}" if hint else ""))
+    problem = say(" (not finite)") if not math.isfinite(value) else ""
+    fail(say("{what} returned {got}{problem}; expected {expected} (tolerance {atol:g} + "
+             "{rtol:g}·|expected|)").format(what=what, got=shown, problem=problem,
+                                            expected=wanted, atol=atol, rtol=rtol)
+         + hinted(hint))
     raise AssertionError  # unreachable
 
 
@@ -189,22 +209,25 @@ def expect_equal(got: object, expected: object, *, what: str, atol: float = 0.0,
         missing = [k for k in expected if k not in actual]
         extra = [k for k in actual if k not in expected]
         if missing or extra:
-            fail(f"{what} has keys {sorted(map(str, actual))}; expected "
-                 f"{sorted(map(str, expected))}" + (f" (missing {missing})" if missing else "")
-                 + (f" (unexpected {extra})" if extra else ""))
+            fail(say("{what} has keys {got}; expected {expected}").format(
+                what=what, got=sorted(map(str, actual)), expected=sorted(map(str, expected)))
+                 + (say(" (missing {keys})").format(keys=missing) if missing else "")
+                 + (say(" (unexpected {keys})").format(keys=extra) if extra else ""))
         for key, value in expected.items():
             expect_equal(actual[key], value, what=f"{what}[{key!r}]", atol=atol, rtol=rtol)
     elif isinstance(expected, (list, tuple)):
         items = sequence(got, what)
         expect(len(items) == len(expected),
-               f"{what} has {len(items)} items; expected {len(expected)}")
+               say("{what} has {count} items; expected {expected}").format(
+                   what=what, count=len(items), expected=len(expected)))
         for i, (item, value) in enumerate(zip(items, expected)):
             expect_equal(item, value, what=f"{what}[{i}]", atol=atol, rtol=rtol)
     elif isinstance(expected, (int, float)) and not isinstance(expected, bool):
         expect_number(got, expected, what=what, atol=atol, rtol=rtol)
     elif type(got) is not type(expected) or got != expected:
-        fail(f"{what} is {describe(got) if isinstance(got, dict) else repr(got)[:200]}; "
-             f"expected {repr(expected)[:200]}")
+        fail(say("{what} is {got}; expected {expected}").format(
+            what=what, got=describe(got) if isinstance(got, dict) else repr(got)[:200],
+            expected=repr(expected)[:200]))
 
 
 def shape_of(t: torch.Tensor) -> str:
@@ -218,10 +241,10 @@ def gradient(grad: object, what: str) -> torch.Tensor:
     Fails when it is ``None``: the student's result did not depend on that input through autograd.
     """
     if grad is None:
-        fail(f"{what} is not differentiable: the result does not depend on the input through "
-             "autograd (avoid .detach(), .item(), .numpy() or building new tensors from Python "
-             "numbers)")
-    return tensor(grad, f"the gradient of {what}")
+        fail(say("{what} is not differentiable: the result does not depend on the input "
+                 "through autograd (avoid .detach(), .item(), .numpy() or building new tensors "
+                 "from Python numbers)").format(what=what))
+    return tensor(grad, say("the gradient of {what}").format(what=what))
 
 
 def expect_vjp(answer: dict, reference, args: tuple, wrt: list[int], grad_output: torch.Tensor,
@@ -237,5 +260,6 @@ def expect_vjp(answer: dict, reference, args: tuple, wrt: list[int], grad_output
     expected = torch.autograd.grad(reference(*leaves), [leaves[i] for i in wrt], grad_output)
     for k, (name, exp) in enumerate(zip(names, expected, strict=True)):
         expect_tensor(gradient(answer["grads"][k], what), exp,
-                      what=f"the gradient of {what} with respect to {name}", inputs=inputs,
+                      what=say("the gradient of {what} with respect to {name}").format(
+                          what=what, name=name), inputs=inputs,
                       hint=hint)

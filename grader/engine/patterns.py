@@ -25,7 +25,16 @@ from collections.abc import Callable
 
 import torch
 
-from grader.engine.compare import expect_number, expect_tensor, expect_vjp, fail, shape_of
+from grader.engine.compare import (
+    expect_number,
+    expect_tensor,
+    expect_vjp,
+    fail,
+    hinted,
+    shape_of,
+    translated,
+)
+from grader.engine.words import say
 
 
 def parameter_names(fn: Callable) -> list[str]:
@@ -43,7 +52,8 @@ def describe(args: tuple, names: list[str], dtype: bool = True) -> str:
             prefix = f"{str(arg.dtype).removeprefix('torch.')} " if dtype and not shown_dtype \
                 and arg.is_floating_point() else ""
             shown_dtype = shown_dtype or bool(prefix)
-            parts.append(f"{prefix}{name} of shape {shape_of(arg)}")
+            parts.append(prefix + say("{name} of shape {shape}").format(name=name,
+                                                                        shape=shape_of(arg)))
         elif isinstance(arg, (int, float, str, bool)):
             parts.append(f"{name} = {arg!r}")
     return ", ".join(parts)
@@ -123,10 +133,11 @@ def expect_vectorized(student, name: str, reference: Callable, small: tuple, lar
                       inputs=describe(args, names), atol=atol, rtol=rtol)
         counts.append(ops_count(answer, label))
     if counts[1] > counts[0] + OPS_SLACK:
-        fail(f"{label} ran {counts[0]} tensor operations for {describe(small, names, False)} "
-             f"but {counts[1]} for {describe(large, names, False)}: the work grows with the "
-             "size, so it loops in Python; a vectorized version runs the same few operations "
-             "whatever the size" + (f". Hint: {hint}" if hint else ""))
+        fail(say("{what} ran {small_count} tensor operations for {small} but {large_count} for "
+                 "{large}: the work grows with the size, so it loops in Python; a vectorized "
+                 "version runs the same few operations whatever the size").format(
+            what=label, small_count=counts[0], small=describe(small, names, False),
+            large_count=counts[1], large=describe(large, names, False)) + hinted(hint))
 
 
 # --- Python numbers -------------------------------------------------------------------------------
@@ -192,15 +203,17 @@ def expect_torch_rng(student, name: str, *args: object, seed: int, what: str,
     a private ``torch.Generator`` does not achieve. ``args`` must make a coincidence of two
     independent draws negligible (e.g. 64 die rolls: 6 ** -64).
     """
-    hint = hint or "draw with torch's own functions (torch.rand, torch.randn, torch.randperm, …) "\
-        "and no generator of your own, so that torch.manual_seed makes it reproducible"
+    hint = translated(hint) or say(
+        "draw with torch's own functions (torch.rand, torch.randn, torch.randperm, …) and no "
+        "generator of your own, so that torch.manual_seed makes it reproducible")
     draws = student.scenario(_seeded_draws, name, list(args), [seed, seed, seed + 1],
                              [seed + 7, seed + 8, seed + 7], what=what, name=name)
     if not same(draws[0], draws[1]):
-        fail(f"{what} gave different results after the same torch.manual_seed (only numpy's and "
-             f"Python's seeds changed); {hint}")
+        fail(say("{what} gave different results after the same torch.manual_seed (only numpy's "
+                 "and Python's seeds changed); {hint}").format(what=what, hint=hint))
     if same(draws[0], draws[2]):
-        fail(f"{what} gave the same results after different torch.manual_seed values; {hint}")
+        fail(say("{what} gave the same results after different torch.manual_seed values; "
+                 "{hint}").format(what=what, hint=hint))
     return draws
 
 

@@ -21,7 +21,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from grader.engine.compare import fail
+from grader.engine.compare import fail, hinted
+from grader.engine.words import say
 
 
 class _LazyScipyStats:
@@ -60,7 +61,8 @@ def z_score(alpha: float) -> float:
 
 
 def _odds(alpha: float) -> str:
-    return f"a correct answer lands outside with probability below {alpha:.0e}"
+    return say("a correct answer lands outside with probability below {alpha:.0e}").format(
+        alpha=alpha)
 
 
 def _values(sample: object) -> np.ndarray:
@@ -92,13 +94,17 @@ def expect_count(count: int, n: int, p: float, *, what: str, event: str,
                  alpha: float = DEFAULT_ALPHA, hint: str = "") -> None:
     """Fail unless ``count`` is a plausible number of ``event`` in ``n`` trials of chance ``p``.
 
-    ``event`` completes "… {event} {count} times out of {n}" (e.g. "kept an element").
+    ``event`` completes "… {event} {count} times out of {n}" (e.g. "kept an element"; a
+    chapter marks it ``_("...")`` like a hint, and it is translated the same way).
     """
     low, high = binomial_bounds(n, p, alpha)
     if not low <= count <= high:
-        expected = f"between {low} and {high} times" if low < high else f"{low} times"
-        fail(f"{what} {event} {count} times out of {n}; with probability {p:.4g} it should "
-             f"happen {expected} ({_odds(alpha)})" + (f". Hint: {hint}" if hint else ""))
+        expected = (say("between {low} and {high} times") if low < high
+                    else say("{low} times")).format(low=low, high=high)
+        fail(say("{what} {event} {count} times out of {n}; with probability {p:.4g} it should "
+                 "happen {expected} ({odds})").format(
+            what=what, event=say(event) if event else event, count=count, n=n, p=p,
+            expected=expected, odds=_odds(alpha)) + hinted(hint))
 
 
 def expect_frequencies(counts: Sequence[int] | torch.Tensor, probs: Sequence[float] | torch.Tensor,
@@ -116,10 +122,11 @@ def expect_frequencies(counts: Sequence[int] | torch.Tensor, probs: Sequence[flo
     shown = [round(float(w), 4) for w in weights]
     for i, (count, pi) in enumerate(zip(counts, p)):
         if pi == 0 and count:
-            fail(f"{what} drew outcome {i}, whose weight is 0, {count} times"
-                 + (f". Hint: {hint}" if hint else ""))
-        expect_count(count, n, float(pi), what=f"{what} (weights {shown})",
-                     event=f"drew outcome {i}", alpha=each, hint=hint)
+            fail(say("{what} drew outcome {i}, whose weight is 0, {count} times").format(
+                what=what, i=i, count=count) + hinted(hint))
+        expect_count(count, n, float(pi),
+                     what=say("{what} (weights {weights})").format(what=what, weights=shown),
+                     event=say("drew outcome {i}").format(i=i), alpha=each, hint=hint)
 
 
 # --- moments --------------------------------------------------------------------------------------
@@ -141,8 +148,10 @@ def expect_mean(sample: object, mean: float, sd: float, *, what: str,
     got = float(values.mean())
     tolerance = mean_tolerance(len(values), sd, alpha)
     if not abs(got - mean) <= tolerance:
-        fail(f"{what} has mean {got:.5g} over {len(values)} draws; expected {mean:.5g} ± "
-             f"{tolerance:.2g} ({_odds(alpha)})" + (f". Hint: {hint}" if hint else ""))
+        fail(say("{what} has mean {got:.5g} over {n} draws; expected {mean:.5g} ± "
+                 "{tolerance:.2g} ({odds})").format(
+            what=what, got=got, n=len(values), mean=mean, tolerance=tolerance,
+            odds=_odds(alpha)) + hinted(hint))
     return got
 
 
@@ -170,9 +179,10 @@ def expect_std(sample: object, sd: float, *, what: str, alpha: float = DEFAULT_A
     if not abs(got**2 - sd**2) <= spread:
         low = math.sqrt(max(0.0, sd**2 - spread))
         high = math.sqrt(sd**2 + spread)
-        fail(f"{what} has standard deviation {got:.5g} over {n} draws; expected {sd:.5g} "
-             f"(between {low:.4g} and {high:.4g}; {_odds(alpha)})"
-             + (f". Hint: {hint}" if hint else ""))
+        fail(say("{what} has standard deviation {got:.5g} over {n} draws; expected {sd:.5g} "
+                 "(between {low:.4g} and {high:.4g}; {odds})").format(
+            what=what, got=got, n=n, sd=sd, low=low, high=high, odds=_odds(alpha))
+             + hinted(hint))
     return got
 
 
@@ -205,9 +215,11 @@ def expect_distribution(sample: object, cdf: Callable[[np.ndarray], np.ndarray],
     distance = ks_distance(sample, cdf)
     tolerance = ks_tolerance(len(_values(sample)), alpha)
     if distance > tolerance:
-        fail(f"the values of {what} do not look like draws from {name}: their empirical "
-             f"distribution differs from it by {distance:.3f} (at most {tolerance:.3f} expected; "
-             f"{_odds(alpha)})" + (f". Hint: {hint}" if hint else ""))
+        fail(say("the values of {what} do not look like draws from {name}: their empirical "
+                 "distribution differs from it by {distance:.3f} (at most {tolerance:.3f} "
+                 "expected; {odds})").format(
+            what=what, name=name, distance=distance, tolerance=tolerance, odds=_odds(alpha))
+             + hinted(hint))
 
 
 # --- miss rates of mistakes -----------------------------------------------------------------------
