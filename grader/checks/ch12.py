@@ -12,6 +12,9 @@
   messages per worker, only to the right neighbour, chunks of at most ``ceil(numel / n)``.
 - ``ring_allreduce_`` runs on 2-4 gloo ranks (``objects.run_ranks``) with the collectives
   forbidden and is compared with the sum ``dist.all_reduce`` computes.
+- ``train_ddp`` runs on 2 and 3 gloo ranks, each with the same small float64 MLP and its own
+  shard of every minibatch; every rank's parameters after k steps must agree with the other
+  ranks' and with single-process SGD (mean loss) on the concatenated shards, computed here.
 """
 
 import math
@@ -37,6 +40,7 @@ EXERCISES = {
     "train_batch": Exercise(points=2),
     "ring_allreduce": Exercise(points=3),
     "ring_allreduce_": Exercise(points=2, forbid=COLLECTIVES, seconds=40.0),
+    "train_ddp": Exercise(points=2, seconds=40.0),
 }
 
 TOL = {"atol": 1e-9, "rtol": 1e-7}
@@ -550,3 +554,119 @@ def test_ring_allreduce_dist_three_ranks_uneven(student, gen):
 @exercise("ring_allreduce_")
 def test_ring_allreduce_dist_four_ranks(student, gen):
     _check_ranks(student, gen, 4, (8,))
+
+
+# --- DistributedDataParallel on gloo ranks -------------------------------------------------------
+
+
+def _ddp_run(ns, sizes, state, shards, loss_kind, lr, seconds):
+    """Every rank builds the same float64 MLP, loads ``state`` and calls ``train_ddp`` with its
+    own shards; each answers with its network's parameters and what ``train_ddp`` returned."""
+    def target(rank, world_size, sizes, state, shards, loss_kind, lr):
+        layers = []
+        for k in range(len(sizes) - 1):
+            layers.append(torch.nn.Linear(sizes[k], sizes[k + 1]))
+            if k + 2 < len(sizes):
+                layers.append(torch.nn.ReLU())
+        net = torch.nn.Sequential(*layers).double()
+        net.load_state_dict(state)
+        loss = torch.nn.CrossEntropyLoss() if loss_kind == "cross-entropy" else torch.nn.MSELoss()
+        batches = [(X.clone(), y.clone()) for X, y in shards[rank]]
+        out = ns["train_ddp"](net, batches, loss, lr)
+        ddp = torch.nn.parallel.DistributedDataParallel
+        return {"params": [p.detach().clone() for p in net.parameters()],
+                "kind": type(out).__name__, "ddp": isinstance(out, ddp),
+                "wraps": isinstance(out, ddp) and out.module is net}
+
+    try:
+        results = objects.run_ranks(len(shards), target,  # noqa: F821
+                                    (sizes, state, shards, loss_kind, lr), seconds)
+    except objects.RankFailure as exc:  # noqa: F821
+        return {"error": str(exc)}
+    return {"results": results}
+
+
+def _mlp_net(sizes):
+    layers = []
+    for k in range(len(sizes) - 1):
+        layers.append(torch.nn.Linear(sizes[k], sizes[k + 1]))
+        if k + 2 < len(sizes):
+            layers.append(torch.nn.ReLU())
+    return torch.nn.Sequential(*layers).double()
+
+
+def _single_process_sgd(sizes, state, shards, loss_kind, lr):
+    """Plain SGD in one process on the concatenation of every rank's shard of each step."""
+    net = _mlp_net(sizes)
+    net.load_state_dict(state)
+    loss = (torch.nn.functional.cross_entropy if loss_kind == "cross-entropy"
+            else torch.nn.functional.mse_loss)
+    for step in range(len(shards[0])):
+        X = torch.cat([rank[step][0] for rank in shards])
+        y = torch.cat([rank[step][1] for rank in shards])
+        net.zero_grad()
+        loss(net(X), y).backward()
+        with torch.no_grad():
+            for p in net.parameters():
+                p -= lr * p.grad
+    return [p.detach().clone() for p in net.parameters()]
+
+
+def _check_ddp(student, gen, world, sizes, rows, steps, loss_kind, lr):
+    net = _mlp_net(sizes)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64) * 0.5)
+    state = {k: v.clone() for k, v in net.state_dict().items()}
+    shards = []
+    for _ in range(world):
+        mine = []
+        for _ in range(steps):
+            X = torch.randn(rows, sizes[0], generator=gen, dtype=torch.float64)
+            if loss_kind == "cross-entropy":
+                y = torch.randint(0, sizes[-1], (rows,), generator=gen)
+            else:
+                y = torch.randn(rows, sizes[-1], generator=gen, dtype=torch.float64)
+            mine.append([X, y])
+        shards.append(mine)
+    what = (f"train_ddp(net, batches, {loss_kind} loss (mean), lr={lr}) on {world} gloo ranks: "
+            f"the same MLP {'-'.join(map(str, sizes))} (float64) in every rank, {steps} steps "
+            f"of {rows} rows per rank")
+    got = student.scenario(_ddp_run, list(sizes), state, shards, loss_kind, lr, 20.0, what=what)
+    if _error(got) and "NotImplementedError" in _error(got):
+        fail(f"{what}: {_error(got)}: the exercise is not implemented yet")
+    if _error(got):
+        fail(f"{what}: {_error(got)}")
+    results = sequence(got.get("results"), what)
+    expected = _single_process_sgd(sizes, state, shards, loss_kind, lr)
+    names = [name for name, _ in net.named_parameters()]
+    params = []
+    for rank, result in enumerate(results):
+        expect(isinstance(result, dict), f"{what}: rank {rank} answered nothing")
+        params.append([tensor(p, "a parameter") for p in sequence(result.get("params"), what)])
+    for rank in range(1, len(params)):
+        for name, mine, first in zip(names, params[rank], params[0]):
+            expect_tensor(mine, first, what=f"rank {rank}'s {name} against rank 0's",
+                          inputs=what, hint="the ranks drifted apart: train through the "
+                          "DistributedDataParallel model (model(X), not net(X)), whose "
+                          "backward() averages the gradients over the ranks", **TOL)
+    for name, mine, e in zip(names, params[0], expected):
+        expect_tensor(mine, e, what=f"every rank's {name} after {steps} steps (single-process "
+                      "SGD on the concatenated shards)", inputs=what,
+                      hint="per step: zero the gradients, loss(model(X), y).backward() with the "
+                      "mean loss as given (DDP already averages over the ranks), then "
+                      "param -= lr * param.grad", **TOL)
+    for rank, result in enumerate(results):
+        expect(result.get("wraps"), f"{what}: rank {rank}'s train_ddp returned a "
+               f"{result.get('kind')}; return the DistributedDataParallel model that wraps net "
+               "itself (model.module is net)")
+
+
+@exercise("train_ddp", weight=2)
+def test_train_ddp_two_ranks(student, gen):
+    _check_ddp(student, gen, 2, (5, 6, 3), 4, 3, "cross-entropy", 0.5)
+
+
+@exercise("train_ddp")
+def test_train_ddp_three_ranks_mse(student, gen):
+    _check_ddp(student, gen, 3, (4, 5, 4, 2), 2, 2, "mse", 0.3)

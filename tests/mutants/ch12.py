@@ -170,4 +170,36 @@ def ring_allreduce_(tensor):
     return tensor
 '''),
     ],
+    "train_ddp": [
+        ("trains net without the DDP wrapper, so each rank follows its own shard", '''
+def train_ddp(net, batches, loss, lr):
+    trainer = torch.optim.SGD(net.parameters(), lr=lr)
+    for X, y in batches:
+        trainer.zero_grad()
+        loss(net(X), y).backward()
+        trainer.step()
+    return net
+'''),
+        ("wraps net in DDP but runs the forward pass through net itself", '''
+def train_ddp(net, batches, loss, lr):
+    model = nn.parallel.DistributedDataParallel(net)
+    trainer = torch.optim.SGD(net.parameters(), lr=lr)
+    for X, y in batches:
+        trainer.zero_grad()
+        loss(net(X), y).backward()
+        trainer.step()
+    return model
+'''),
+        ("scales the loss by the world size, as if DDP summed the gradients", '''
+def train_ddp(net, batches, loss, lr):
+    import torch.distributed as dist
+    model = nn.parallel.DistributedDataParallel(net)
+    trainer = torch.optim.SGD(model.parameters(), lr=lr)
+    for X, y in batches:
+        trainer.zero_grad()
+        (loss(model(X), y) * dist.get_world_size()).backward()
+        trainer.step()
+    return model
+'''),
+    ],
 }

@@ -135,7 +135,34 @@ def ring_allreduce_(tensor):
     return tensor
 '''),
     ],
+    "train_ddp": [
+        ("DDP imported by name, a manual update under no_grad", '''
+def train_ddp(net, batches, loss, lr):
+    from torch.nn.parallel import DistributedDataParallel as DDP
+    model = DDP(net)
+    for X, y in batches:
+        model.zero_grad(set_to_none=True)
+        l = loss(model(X), y)
+        l.backward()
+        with torch.no_grad():
+            for param in model.parameters():
+                param -= lr * param.grad
+    return model
+'''),
+        ("the book's concise loop (12.6) with an explicit CPU-only wrapper", '''
+def train_ddp(net, batches, loss, lr):
+    net = nn.parallel.DistributedDataParallel(net, device_ids=None)
+    trainer = torch.optim.SGD(net.parameters(), lr)
+    for X, y in batches:
+        trainer.zero_grad()
+        l = loss(net(X), y)
+        l.backward()
+        trainer.step()
+    return net
+'''),
+    ],
 }
+
 
 VACUOUS = {
     "HybridNet": ("one linear layer, nothing a compiler is asked about", '''
@@ -170,5 +197,9 @@ def ring_allreduce(data, send):
     "ring_allreduce_": ("returns the tensor unchanged", '''
 def ring_allreduce_(tensor):
     return tensor
+'''),
+    "train_ddp": ("returns the network untrained", '''
+def train_ddp(net, batches, loss, lr):
+    return net
 '''),
 }
