@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 from torch.utils import data
 
+from course.bert import get_tokens_and_segments
 from course.data import data_root
 from course.gating import exercise_of
 from course.text import Vocab, tokenize
@@ -214,15 +215,6 @@ def _read_wiki(data_dir: str | os.PathLike | None = None) -> list[list[str]]:
                   if len(line.split(" . ")) >= 2]
     random.shuffle(paragraphs)
     return paragraphs
-
-
-@exercise_of("ch14")
-def get_tokens_and_segments(tokens_a, tokens_b=None):
-    """The book's ``get_tokens_and_segments``."""
-    tokens, segments = ["<cls>", *tokens_a, "<sep>"], [0] * (len(tokens_a) + 2)
-    if tokens_b is not None:
-        tokens, segments = tokens + [*tokens_b, "<sep>"], segments + [1] * (len(tokens_b) + 1)
-    return tokens, segments
 
 
 @exercise_of("ch14")
