@@ -198,6 +198,67 @@ def test_hidden_checks_explain_failures_and_hint_in_the_grading_language(tmp_pat
     assert not CJK.search(en["accuracy"] + en["linreg"])
 
 
+WRONG_CH10 = """
+def masked_softmax(X, valid_lens):  # fills with -inf: an empty row becomes NaN
+    if valid_lens is None:
+        return nn.functional.softmax(X, dim=-1)
+    shape = X.shape
+    if valid_lens.dim() == 1:
+        valid_lens = torch.repeat_interleave(valid_lens, shape[1])
+    else:
+        valid_lens = valid_lens.reshape(-1)
+    X = X.reshape(-1, shape[-1])
+    mask = torch.arange(X.size(1), device=X.device)[None, :] < valid_lens[:, None]
+    return nn.functional.softmax(X.masked_fill(~mask, float("-inf")).reshape(shape), dim=-1)
+"""
+
+WRONG_CH15 = """
+def corr1d(X, K):  # a convolution (flipped kernel), not a cross-correlation
+    w = K.shape[0]
+    return torch.stack([(X[i:i + w] * K.flip(0)).sum() for i in range(X.shape[0] - w + 1)])
+"""
+
+
+MASK_HINT_ZH = ("把键的位置 >= 有效长度处的分数替换为 -1e6，然后在最后一个轴上做 softmax；一维的 "
+                "valid_lens 作用于一个样本的所有查询，二维的则作用于每个查询")
+MASK_HINT_EN = ("replace the scores at key positions >= the valid length by -1e6, then softmax "
+                "over the last axis; a 1-D valid_lens applies to every query of an example, a 2-D "
+                "one to each query")
+
+
+@pytest.mark.parametrize("chapter, code, exercise, zh, en", [
+    # a hint formatted after translation (MASK_HINT within the advice for an empty row), in the
+    # template for a non-finite value
+    ("ch10", WRONG_CH10, "masked_softmax",
+     ["在索引 (1, 0, 0) 处不是有限值", f"{MASK_HINT_ZH}；有效长度为 0 的行的所有分数都被替换，"
+      "因此其权重是均匀的（用 -inf 填充会得到 NaN）"],
+     ["is not finite at index (1, 0, 0)", f"; {MASK_HINT_EN}; a row whose valid length is 0 has "
+      "every score replaced, so its weights are uniform (a -inf fill would give NaN)"]),
+    # a module-level hint constant passed on to a helper, in the checker's template for tensors
+    ("ch15", WRONG_CH15, "corr1d",
+     ["不正确", "。提示：对 i in range(len(X) - w + 1)：Y[i] = (X[i:i + w] * K).sum()"],
+     ["is wrong", ". Hint: Y[i] = (X[i:i + w] * K).sum() for i in range(len(X) - w + 1)"]),
+])
+def test_later_chapters_hint_in_the_grading_language(chapter, code, exercise, zh, en, tmp_path):
+    from tests.conftest import with_extra_cell
+
+    assert "zh" in languages(chapter)
+    messages = {}
+    for lang, folder in (("zh", f"{chapter}_zh"), ("en", chapter)):
+        path = with_extra_cell(ASSIGNMENTS / folder / f"{chapter}.ipynb", code,
+                               tmp_path / f"{folder}.ipynb")
+        report = grade(path, chapter, lang=lang, exercises=(exercise,), seed=3)
+        assert report["lang"] == lang
+        messages[lang] = " ".join(t["message"] for e in report["exercises"]
+                                  if e["name"] == exercise for t in e["tests"])
+    for part in zh:
+        assert part in messages["zh"], messages["zh"]
+    for part in en:
+        assert part in messages["en"], messages["en"]
+    assert "Hint" not in messages["zh"] and "replace the scores" not in messages["zh"]
+    assert not CJK.search(messages["en"])
+
+
 @pytest.mark.parametrize("chapter", BILINGUAL[:1])
 def test_the_chinese_notebook_runs_and_its_checker_speaks_chinese(chapter, tmp_path, monkeypatch):
     from nbclient import NotebookClient

@@ -45,6 +45,7 @@ from grader.engine.compare import (
     sequence,
 )
 from grader.engine.plugin import Exercise, exercise
+from grader.i18n import _
 
 RNN_OPS = ("torch.nn.RNN", "torch.nn.RNNCell", "rnn_tanh", "rnn_tanh_cell", "rnn_relu",
            "rnn_relu_cell")
@@ -122,7 +123,7 @@ def _random_text(gen: torch.Generator, lines: int, newline: str, final_newline: 
     pool = ("abcdefghijklmnopqrstuvwxyz" * 3 + "ABCDEFGHIJKLMNOPQRSTUVWXYZ" + "0123456789"
             + " " * 12 + "\t.,;:!?'\"()-[]_*/#&")
     rows = []
-    for _ in range(lines):
+    for _row in range(lines):
         n = int(torch.randint(0, 40, (1,), generator=gen))
         idx = torch.randint(0, len(pool), (n,), generator=gen).tolist()
         rows.append("".join(pool[i] for i in idx))
@@ -201,7 +202,7 @@ def test_tokenize_example(student):
 def _random_lines(gen, n):
     words = ["time", "machine", "the", "a", "of", "traveller", "x", "and", "was", "it"]
     lines = []
-    for _ in range(n):
+    for _line in range(n):
         k = int(torch.randint(0, 7, (1,), generator=gen))
         picked = torch.randint(0, len(words), (k,), generator=gen).tolist()
         lines.append(" ".join(words[i] for i in picked))
@@ -656,14 +657,14 @@ def test_seq_data_iter_random_distribution(student, gen):
     stats.expect_frequencies(offsets, [1] * num_steps,
                              what=f"the random offset (first start mod num_steps) over "
                              f"{RANDOM_DRAWS} calls of {what}",
-                             hint="draw the offset uniformly from 0 .. num_steps - 1, anew in "
-                             "every call")
+                             hint=_("draw the offset uniformly from 0 .. num_steps - 1, anew in "
+                               "every call"))
     index = [sum(1 for s in starts if s // num_steps == k) for k in range(9)]
     stats.expect_frequencies(index, [1] * 9,
                              what=f"which of the 9 subsequences comes first, over {RANDOM_DRAWS} "
                              f"calls of {what}",
-                             hint="shuffle the start positions of all subsequences (each equally "
-                             "likely to come first), not just the order of the minibatches")
+                             hint=_("shuffle the start positions of all subsequences (each equally "
+                               "likely to come first), not just the order of the minibatches"))
 
 
 @exercise("seq_data_iter_sequential")
@@ -696,8 +697,8 @@ def test_seq_data_iter_sequential_distribution(student, gen):
         offsets[offset] += 1
     stats.expect_frequencies(offsets, [1] * (num_steps + 1),
                              what=f"the random offset over {SEQUENTIAL_DRAWS} calls of {what}",
-                             hint="draw the offset uniformly from 0 .. num_steps (both "
-                             "included, like random.randint(0, num_steps)), anew in every call")
+                             hint=_("draw the offset uniformly from 0 .. num_steps (both "
+                               "included, like random.randint(0, num_steps)), anew in every call"))
 
 
 # --- 8.5 get_params and init_rnn_state ------------------------------------------------------------
@@ -756,7 +757,7 @@ def test_get_params_shapes(student, device):
         items = _expect_params(info, vocab_size, num_hiddens, device.type, what)
         for k in (2, 4):
             expect_tensor(items[k]["values"], torch.zeros(items[k]["shape"], device=device),
-                          what=f"{what}'s {PARAM_NAMES[k]}", hint="biases start at zero")
+                          what=f"{what}'s {PARAM_NAMES[k]}", hint=_("biases start at zero"))
 
 
 @exercise("get_params")
@@ -775,7 +776,7 @@ def test_get_params_distribution(student):
     items = _expect_params(info, vocab_size, num_hiddens, "cpu", what)
     pooled = []
     alpha = stats.split(stats.FALSE_FAILURE, 7)
-    hint = "torch.randn(shape, device=device) * 0.01"
+    hint = _("torch.randn(shape, device=device) * 0.01")
     for k in (0, 1, 3):
         values = items[k]["values"].double().flatten()
         label = f"the entries of {what}'s {PARAM_NAMES[k]}"
@@ -816,7 +817,7 @@ def _expect_state(info, batch_size, num_hiddens, device, what):
            "parameter")
     if part["value"] is not None:
         expect_tensor(part["value"], torch.zeros(batch_size, num_hiddens, device=device),
-                      what=f"{what}[0]", hint="the state starts at zero")
+                      what=f"{what}[0]", hint=_("the state starts at zero"))
 
 
 @exercise("init_rnn_state", weight=2)
@@ -890,18 +891,18 @@ def _check_rnn(student, gen, steps, batch, vocab, hidden, *, one_hot=True, gradi
             f"num_hiddens={hidden}" + (f" on {device}" if device is not None else ""))
     got = student.scenario(_rnn_run, move(inputs), move(H0), [move(p) for p in params],
                            move(G_Y), move(G_H), what=what)
-    hint = "for each step: H = tanh(X_t @ W_xh + H @ W_hh + b_h), Y_t = H @ W_hq + b_q"
-    expect_tensor(got["Y"], move(Y.detach()), what=f"the outputs of {what}", hint=hint + "; "
-                  "return torch.cat of the Y_t along dimension 0 (time-major)")
+    expect_tensor(got["Y"], move(Y.detach()), what=f"the outputs of {what}",
+                  hint=_("for each step: H = tanh(X_t @ W_xh + H @ W_hh + b_h), Y_t = H @ W_hq "
+                         "+ b_q; return torch.cat of the Y_t along dimension 0 (time-major)"))
     expect_tensor(got["H"], move(H.detach()), what=f"the new state H of {what}",
-                  hint="return the H of the last time step as the state")
+                  hint=_("return the H of the last time step as the state"))
     if gradients:
         expect(got["graded"] == 2, f"{what}: the outputs or the state are not differentiable")
         for name, want, have in zip(["inputs", "H", *PARAM_NAMES], grads, got["grads"]):
             expect_tensor(gradient(have, what), move(want),
                           what=f"the gradient of {what} with respect to {name}",
-                          hint="build everything from the inputs, state and parameters with "
-                               "differentiable torch operations")
+                          hint=_("build everything from the inputs, state and parameters with "
+                                 "differentiable torch operations"))
     return got
 
 
@@ -1028,7 +1029,8 @@ def test_rnn_model_scratch_parameters(student, gen):
 @exercise("RNNModelScratch", weight=2)
 def test_rnn_model_scratch_call(student, gen):
     for vocab_size, batch, steps in ((6, 2, 5), (st.sizes(gen, 3, 30), st.sizes(gen, 1, 5), 1)):
-        info, X, what, _ = _check_scratch_model(student, gen, vocab_size, 4, "cpu", batch, steps)
+        info, X, what, _size = _check_scratch_model(student, gen, vocab_size, 4, "cpu", batch,
+                                                    steps)
         calls = info["log"]["forward_fn"]
         call = f"net(X, state) with X of shape {(batch, steps)}"
         expect(len(calls) == 1, f"{call} called forward_fn {len(calls)} times; expected once")
@@ -1039,7 +1041,7 @@ def test_rnn_model_scratch_call(student, gen):
                "(F.one_hot(...) gives int64: convert with .type(torch.float32))")
         expect_tensor(calls[0]["inputs"], F.one_hot(X.T, vocab_size).float(),
                       what=f"the inputs that {call} passed to forward_fn",
-                      hint="F.one_hot(X.T, vocab_size) as float32: time first, one-hot last")
+                      hint=_("F.one_hot(X.T, vocab_size) as float32: time first, one-hot last"))
         expect(calls[0]["state"], f"{call} passed forward_fn another state than the one given")
         expect(calls[0]["params"], f"{call} passed forward_fn other parameters than net.params")
         expect(info["call"], f"{call} did not return what forward_fn returned")
@@ -1228,9 +1230,9 @@ def _clip_case(student, gen, kind, theta, *, frozen=False, scale=1.0, norm=None)
     for k, (g, have) in enumerate(zip(grads, got["grads"])):
         if g is None:
             continue
-        hint = ("the norm is over all parameters together: sqrt(sum of the squares of every "
-                "gradient entry); above theta, multiply every gradient by theta / norm"
-                if total > theta else "the norm is below theta: leave the gradients unchanged")
+        hint = (_("the norm is over all parameters together: sqrt(sum of the squares of every "
+                  "gradient entry); above theta, multiply every gradient by theta / norm")
+                if total > theta else _("the norm is below theta: leave the gradients unchanged"))
         expect_tensor(have, (g.double() * factor).float(),
                       what=f"the gradient of parameter {k} after {what}", hint=hint, **F32)
     expect(got["result"] is None, f"{what} returned {_text(got['result'], 80)}; it works in "
@@ -1459,7 +1461,7 @@ def _expect_protocol(log, batches, epochs, use_random_iter, updater_kind, what):
         expect(len(losses) == 1, f"{where}: the loss was called {len(losses)} times; expected "
                "once per minibatch")
         expect_tensor(losses[0]["target"], Y.T.reshape(-1), what=f"the labels of {where}",
-                      hint="y = Y.T.reshape(-1): time-major, like the network's outputs")
+                      hint=_("y = Y.T.reshape(-1): time-major, like the network's outputs"))
         clips = [e for e in after if e["event"] == "clip"]
         expect(len(clips) == 1, f"{where}: grad_clipping was called {len(clips)} times; "
                "expected grad_clipping(net, 1) once, after backward")
@@ -1500,8 +1502,8 @@ def _check_train(student, kind, weights, batches, use_random_iter, updater_kind,
     return got, expected
 
 
-TRAIN_HINT = ("per minibatch: l = loss(y_hat, y).mean() with y = Y.T.reshape(-1); accumulate "
-              "l * y.numel() and y.numel(); perplexity = exp(total loss / total tokens)")
+TRAIN_HINT = _("per minibatch: l = loss(y_hat, y).mean() with y = Y.T.reshape(-1); accumulate "
+               "l * y.numel() and y.numel(); perplexity = exp(total loss / total tokens)")
 
 
 @exercise("train_epoch_ch8", weight=2)

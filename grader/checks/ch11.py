@@ -13,6 +13,7 @@ import solutions.ch11 as ref
 from grader.engine import strategies as draw
 from grader.engine.compare import expect, expect_tensor, fail, number, sequence, shape_of, tensor
 from grader.engine.plugin import Exercise, exercise
+from grader.i18n import _
 
 NO_OPTIM = {"forbid": ("torch.optim.Optimizer",), "scan": ("optim",)}
 
@@ -42,16 +43,16 @@ TOL = {"atol": 1e-9, "rtol": 1e-7}
 LAYOUT = {"sgd": "none", "sgd_momentum": "one", "adagrad": "one", "rmsprop": "one",
           "adadelta": "pair", "adam": "pair", "yogi": "pair"}
 HINTS = {
-    "sgd": "p -= lr * p.grad, then p.grad.zero_()",
-    "sgd_momentum": "v[:] = momentum * v + p.grad; p[:] -= lr * v (update v in place)",
-    "adagrad": "s[:] += p.grad ** 2; p[:] -= lr * p.grad / torch.sqrt(s + 1e-6)",
-    "rmsprop": "s[:] = gamma * s + (1 - gamma) * g ** 2; p[:] -= lr * g / torch.sqrt(s + 1e-6)",
-    "adadelta": "eps = 1e-5 inside both square roots; update delta with the rescaled gradient "
-                "after the parameter step",
-    "adam": "beta1, beta2, eps = 0.9, 0.999, 1e-6; divide v and s by (1 - beta ** t); "
-            "hyperparams['t'] += 1 once per call, after the loop",
-    "yogi": "s[:] = s + (1 - beta2) * torch.sign(g ** 2 - s) * g ** 2, eps = 1e-3, and Adam's "
-            "bias correction",
+    "sgd": _("p -= lr * p.grad, then p.grad.zero_()"),
+    "sgd_momentum": _("v[:] = momentum * v + p.grad; p[:] -= lr * v (update v in place)"),
+    "adagrad": _("s[:] += p.grad ** 2; p[:] -= lr * p.grad / torch.sqrt(s + 1e-6)"),
+    "rmsprop": _("s[:] = gamma * s + (1 - gamma) * g ** 2; p[:] -= lr * g / torch.sqrt(s + 1e-6)"),
+    "adadelta": _("eps = 1e-5 inside both square roots; update delta with the rescaled gradient "
+                  "after the parameter step"),
+    "adam": _("beta1, beta2, eps = 0.9, 0.999, 1e-6; divide v and s by (1 - beta ** t); "
+              "hyperparams['t'] += 1 once per call, after the loop"),
+    "yogi": _("s[:] = s + (1 - beta2) * torch.sign(g ** 2 - s) * g ** 2, eps = 1e-3, and Adam's "
+              "bias correction"),
 }
 
 
@@ -69,7 +70,7 @@ def _trajectory(ns, name, starts, targets, weights, layout, hyperparams, steps):
     else:
         states = None
     steps_out = []
-    for _ in range(steps):
+    for _step in range(steps):
         loss = sum((w * (p - c) ** 2).sum() for p, c, w in zip(params, targets, weights))
         loss.backward()
         ns[name](params, states, hyperparams)
@@ -116,8 +117,8 @@ def _compare(got, expected, name, what, source="the reference"):
         for i, (gs, es) in enumerate(zip(g["states"], e["states"])):
             for j, (x, y) in enumerate(zip(gs, es)):
                 expect_tensor(x, y, what=f"state {i} (part {j}) after step {k + 1}",
-                              inputs=what, hint="update the state tensors in place "
-                              "(s[:] = ...), the caller keeps them between calls", **TOL)
+                              inputs=what, hint=_("update the state tensors in place "
+                                "(s[:] = ...), the caller keeps them between calls"), **TOL)
         if e["t"] is not None:
             expect(g["t"] == e["t"], f"hyperparams['t'] is {g['t']} after {k + 1} calls "
                    f"starting from 1; expected {e['t']} (add 1 once per call)")
@@ -136,7 +137,7 @@ def _torch_optim(problem, make, steps):
     params = [t.clone().requires_grad_(True) for t in starts]
     opt = make(params)
     out = []
-    for _ in range(steps):
+    for _step in range(steps):
         opt.zero_grad()
         sum((w * (p - c) ** 2).sum() for p, c, w in zip(params, targets, weights)).backward()
         opt.step()
@@ -400,7 +401,7 @@ def _torch_lrs(make, n, base_lr):
     opt = torch.optim.SGD([p], lr=base_lr)
     sched = make(opt)
     out = []
-    for _ in range(n):
+    for _step in range(n):
         out.append(sched.get_last_lr()[0])
         opt.step()
         sched.step()

@@ -16,6 +16,7 @@ from course import bert as toolbox_bert
 from grader.engine import strategies as st
 from grader.engine.compare import expect, expect_equal, expect_tensor, fail, mapping, tensor
 from grader.engine.plugin import Exercise, exercise
+from grader.i18n import _
 
 F64 = torch.float64
 CONV_OPS = ("conv1d", "convolution", "_convolution", "torch.nn.Conv1d")
@@ -274,8 +275,8 @@ def _tokens(gen, vocab_size, *shape):
 
 # --- 15.2 BiRNN -----------------------------------------------------------------------------------
 
-BIRNN_HINT = ("embed inputs.T (time-major), run the bidirectional LSTM and concatenate "
-              "outputs[0] and outputs[-1] on the feature axis before the decoder")
+BIRNN_HINT = _("embed inputs.T (time-major), run the bidirectional LSTM and concatenate "
+               "outputs[0] and outputs[-1] on the feature axis before the decoder")
 
 
 @exercise("BiRNN", weight=2)
@@ -296,7 +297,7 @@ def test_birnn_one_layer(student, gen):
 
 # --- 15.3 corr1d and TextCNN ----------------------------------------------------------------------
 
-CORR_HINT = "Y[i] = (X[i:i + w] * K).sum() for i in range(len(X) - w + 1)"
+CORR_HINT = _("Y[i] = (X[i:i + w] * K).sum() for i in range(len(X) - w + 1)")
 
 
 def _corr(student, name, X, K, hint):
@@ -329,7 +330,7 @@ def test_corr1d_random(student, gen):
           st.normal(gen, 3, dtype=torch.float32), CORR_HINT)
 
 
-MULTI_HINT = "sum over channels c of corr1d(X[c], K[c])"
+MULTI_HINT = _("sum over channels c of corr1d(X[c], K[c])")
 
 
 @exercise("corr1d_multi_in")
@@ -345,9 +346,9 @@ def test_corr1d_multi_in_random(student, gen):
           st.normal(gen, 4, 3, dtype=torch.float32), MULTI_HINT)
 
 
-TEXTCNN_HINT = ("concatenate embedding and constant_embedding on the feature axis, permute to "
-                "(batch, channels, steps), relu(pool(conv(x))).squeeze(-1) for each conv, "
-                "concatenate, then decoder(dropout(...))")
+TEXTCNN_HINT = _("concatenate embedding and constant_embedding on the feature axis, permute to "
+                 "(batch, channels, steps), relu(pool(conv(x))).squeeze(-1) for each conv, "
+                 "concatenate, then decoder(dropout(...))")
 
 
 @exercise("TextCNN", weight=2)
@@ -399,8 +400,8 @@ def test_mlp_values(student, gen):
                    text="X of shape (3, 6)")
 
 
-ATTEND_HINT = ("e = f(A) @ f(B).transpose(1, 2); beta = softmax(e, dim=-1) @ B; "
-               "alpha = softmax(e.transpose(1, 2), dim=-1) @ A")
+ATTEND_HINT = _("e = f(A) @ f(B).transpose(1, 2); beta = softmax(e, dim=-1) @ B; "
+                "alpha = softmax(e.transpose(1, 2), dim=-1) @ A")
 
 
 @exercise("Attend", weight=2)
@@ -419,7 +420,7 @@ def test_attend_same_lengths(student, gen):
                    text="A and B of shape (3, 5, 4)", hint=ATTEND_HINT)
 
 
-COMPARE_HINT = "V_A = g(cat([A, beta], dim=2)); V_B = g(cat([B, alpha], dim=2))"
+COMPARE_HINT = _("V_A = g(cat([A, beta], dim=2)); V_B = g(cat([B, alpha], dim=2))")
 
 
 @exercise("Compare", weight=2)
@@ -432,7 +433,7 @@ def test_compare(student, gen):
                    hint=COMPARE_HINT)
 
 
-AGGREGATE_HINT = ("sum V_A and V_B over dim 1, concatenate on dim 1, then linear(h(...))")
+AGGREGATE_HINT = _("sum V_A and V_B over dim 1, concatenate on dim 1, then linear(h(...))")
 
 
 @exercise("Aggregate", weight=2)
@@ -477,7 +478,7 @@ def test_load_pretrained_model(student, gen):
            "every size num_hiddens: build course.BERTModel with the sizes the docstring gives")
     for k, v in state.items():
         expect_tensor(keys[k], v, what=f"{k} of the loaded model", inputs=what,
-                      hint="load the saved state dict with load_state_dict(torch.load(...))")
+                      hint=_("load the saved state dict with load_state_dict(torch.load(...))"))
     expect_equal(got["idx_to_token"], idx_to_token, what="vocab.idx_to_token")
     expect_equal(got["len"], V, what="len(vocab)")
     expect_equal(got["lookup"], [6, 0, 3], what=f"vocab[{probe}] (unknown tokens map to 0)")
@@ -544,9 +545,9 @@ def _check_dataset(student, max_len):
     got = student.scenario(_dataset_run, [list(x) for x in SNLI_PAIRS], max_len, idx_to_token,
                            what=what)
     data = _dataset_expected(SNLI_PAIRS, max_len, idx_to_token)
-    hint = ("lower-case, tokenize, truncate, course.get_tokens_and_segments, then pad token ids "
-            "with vocab['<pad>'] and segments with 0 up to max_len; valid_lens are the "
-            "unpadded lengths")
+    hint = _("lower-case, tokenize, truncate, course.get_tokens_and_segments, then pad token ids "
+             "with vocab['<pad>'] and segments with 0 up to max_len; valid_lens are the "
+             "unpadded lengths")
     attrs = mapping(got["attrs"], f"the attributes of {what}")
     for name in ("all_token_ids", "all_segments", "valid_lens", "labels"):
         expected = getattr(data, name)
@@ -606,7 +607,7 @@ def _classifier(student, gen, frozen_check):
         scores = output(net.hidden(net.encoder(tokens, segments, valid)[:, 0, :]))
     expect_tensor(got.get("scores"), scores, what=f"the scores of {what} in evaluation mode",
                   inputs="inputs (tokens_X, segments_X, valid_lens_x) of shapes (3, 6), (3, 6), "
-                  "(3,)", hint="output(hidden(encoded_X[:, 0, :])): the <cls> token's encoding")
+                  "(3,)", hint=_("output(hidden(encoded_X[:, 0, :])): the <cls> token's encoding"))
     if frozen_check:
         encoder = sorted(f"encoder.{n}" for n, _ in net.encoder.named_parameters())
         hidden = sorted(f"hidden.{n}" for n, _ in net.hidden.named_parameters())

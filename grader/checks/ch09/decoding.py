@@ -25,6 +25,7 @@ from grader.engine import strategies as st
 from grader.engine.child import objects  # the scenarios' scope: they also run here
 from grader.engine.compare import fail, number, sequence
 from grader.engine.plugin import Exercise
+from grader.i18n import _
 
 EXERCISES = {
     "predict_seq2seq": Exercise(points=4),
@@ -207,11 +208,13 @@ def bleu_variant(pred_seq: str, label_seq: str, k: int, *, clip: bool = True,
 
 
 BLEU_MISTAKES = (
-    ({"clip": False}, "clip the matches: each n-gram of the label can match at most as many "
-                      "times as it occurs in the label"),
-    ({"penalty": False}, "multiply by the brevity penalty exp(min(0, 1 - len_label / len_pred))"),
-    ({"power": lambda n: 1 / n}, "raise p_n to the power 1 / 2**n (math.pow(0.5, n)), not 1 / n"),
-    ({"power": lambda n: 1.0}, "raise p_n to the power 1 / 2**n (math.pow(0.5, n))"),
+    ({"clip": False}, _("clip the matches: each n-gram of the label can match at most as many "
+                        "times as it occurs in the label")),
+    ({"penalty": False},
+     _("multiply by the brevity penalty exp(min(0, 1 - len_label / len_pred))")),
+    ({"power": lambda n: 1 / n},
+     _("raise p_n to the power 1 / 2**n (math.pow(0.5, n)), not 1 / n")),
+    ({"power": lambda n: 1.0}, _("raise p_n to the power 1 / 2**n (math.pow(0.5, n))")),
 )
 
 
@@ -221,8 +224,8 @@ def bleu_hint(pred_seq: str, label_seq: str, k: int, got: float) -> str:
         if math.isclose(got, bleu_variant(pred_seq, label_seq, k, **options), rel_tol=1e-9,
                         abs_tol=1e-12):
             return hint
-    return ("score = exp(min(0, 1 - len_label / len_pred)) times, for n = 1..k, "
-            "(clipped matches / (len_pred - n + 1)) ** (0.5 ** n)")
+    return _("score = exp(min(0, 1 - len_label / len_pred)) times, for n = 1..k, "
+             "(clipped matches / (len_pred - n + 1)) ** (0.5 ** n)")
 
 
 # --- beam search ----------------------------------------------------------------------------------
@@ -285,7 +288,7 @@ def trace_search(step, bos, eos, beam_size, max_len, alpha=0.75):
     """The specification, step by step: ``(tokens, score, gap)``, where ``gap`` is the smallest
     score difference that decided which extensions stayed in the beam or which candidate won."""
     beam, candidates, gaps = [([bos], 0.0)], [], []
-    for _ in range(max_len):
+    for _step in range(max_len):
         rows = _log_probs(step, [prefix for prefix, _ in beam])
         extensions = sorted(((prefix + [token], total + lp)
                              for (prefix, total), row in zip(beam, rows)
@@ -306,7 +309,7 @@ def exhaustive_search(step, bos, eos, beam_size, max_len, alpha=0.75):
     of ``max_len`` tokens without ``eos``; ``(tokens, score, gap)`` of the best (``beam_size``
     is ignored)."""
     live, candidates = [([bos], 0.0)], []
-    for _ in range(max_len):
+    for _step in range(max_len):
         rows = _log_probs(step, [prefix for prefix, _ in live])
         grown = [(prefix + [token], total + lp) for (prefix, total), row in zip(live, rows)
                  for token, lp in enumerate(row)]

@@ -35,6 +35,7 @@ from grader.checks.ch09.decoding import (
 )
 from grader.engine.compare import expect, expect_number, expect_tensor, fail, number, sequence
 from grader.engine.plugin import exercise
+from grader.i18n import _
 
 # --- predict_seq2seq ------------------------------------------------------------------------------
 
@@ -151,16 +152,16 @@ def _expect_decoding(spec: dict, case: dict, got: dict, want: dict) -> None:
                     f"stop after num_steps={case['num_steps']} steps"))
         fail(f"{what} called net.decoder {len(mine)} times; expected {len(theirs)}: decode "
              f"until <eos> is predicted or num_steps={case['num_steps']} steps are done")
-    text, _ = _translation(got["result"], what)
-    wanted, _ = want["result"]
+    text, _weights = _translation(got["result"], what)
+    wanted, _wanted_weights = want["result"]
     expect(text == wanted, f"{what} returned the translation {text!r}; expected {wanted!r} "
            "(the predicted tokens before <eos>, as ' '.join(tgt_vocab.to_tokens(output_seq)))")
 
 
 def _expect_attention(case: dict, got: dict, want: dict) -> None:
     what = _call_text(case)
-    _, weights = _translation(got["result"], what)
-    _, wanted = want["result"]
+    _text, weights = _translation(got["result"], what)
+    _wanted_text, wanted = want["result"]
     items = sequence(weights, f"{what}'s attention_weight_seq")
     if not case["save"]:
         expect(not items, f"{what} returned {len(items)} attention weights; without "
@@ -171,7 +172,7 @@ def _expect_attention(case: dict, got: dict, want: dict) -> None:
            f"{len(wanted)} decoder calls (the one that predicts <eos> included)")
     for i, (item, expected) in enumerate(zip(items, wanted)):
         expect_tensor(item, expected, what=f"{what}'s attention weights {i}",
-                      hint="append net.decoder.attention_weights right after each decoder call")
+                      hint=_("append net.decoder.attention_weights right after each decoder call"))
 
 
 @exercise("predict_seq2seq")
@@ -217,7 +218,7 @@ def test_predict_seq2seq_attention_weights(student, gen, device):
                 toy_case(gen, spec, "Go now !", 4, None, save=True, uses_source=False),
                 toy_case(gen, spec, "Run !", 5, 1, uses_source=False)]
 
-    _, cases, got, want = _translations(student, gen, device, cases)
+    _spec, cases, got, want = _translations(student, gen, device, cases)
     for case, a, b in zip(cases, got, want):
         _expect_attention(case, a, b)
 
@@ -264,7 +265,7 @@ def test_bleu_brevity_penalty(student):
 def test_bleu_random_sequences(student, gen):
     words = ["le", "chat", "est", "noir", "."]
     calls = []
-    for _ in range(24):
+    for _call in range(24):
         k = int(torch.randint(1, 5, (), generator=gen))
         vocab = int(torch.randint(2, len(words) + 1, (), generator=gen))
         length = int(torch.randint(k, 10, (), generator=gen))
@@ -281,7 +282,7 @@ def test_bleu_random_sequences(student, gen):
 def _fresh(gen: torch.Generator, draw, accept=lambda case, answer: True, *, tries: int = 200):
     """A case from ``draw()`` whose decisions are all at least ``GAP`` from a tie and that
     ``accept`` takes, with the specification's answer."""
-    for _ in range(tries):
+    for _attempt in range(tries):
         case = draw()
         answer = _beam({"beam_search": trace_search}, [case], "cpu")[0]
         if answer[2] >= GAP and accept(case, answer):
@@ -292,7 +293,7 @@ def _fresh(gen: torch.Generator, draw, accept=lambda case, answer: True, *, trie
 def _expect_beams(student, cases: list[dict], answers: list, device, *, hint: str = "") -> None:
     got = student.scenario(_beam, cases, str(device), what="beam_search on the grader's step "
                            "functions", name="beam_search")
-    for case, value, (tokens, score, _) in zip(cases, got, answers):
+    for case, value, (tokens, score, _gap) in zip(cases, got, answers):
         what = describe_case(case)
         mine, my_score = beam_result(value, what)
         if mine != tokens:
@@ -395,7 +396,7 @@ def test_length_penalty(student, gen, device):
                   for a in (0.0, 1.0)]
         return others[0][0] != others[1][0] and min(o[2] for o in others) >= GAP
 
-    case, _ = _fresh(gen, lambda: markov_case(gen, 4, 4 ** 4, 4, eos_boost=1.0), differs)
+    case, _answer = _fresh(gen, lambda: markov_case(gen, 4, 4 ** 4, 4, eos_boost=1.0), differs)
     cases = [dict(case, alpha=alpha) for alpha in (0.0, 1.0, None)]
     answers = _beam({"beam_search": trace_search}, cases, "cpu")
     _expect_beams(student, cases, answers, device,

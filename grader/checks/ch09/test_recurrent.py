@@ -17,6 +17,7 @@ from grader.engine import stats
 from grader.engine import strategies as st
 from grader.engine.compare import expect, expect_tensor, fail, sequence
 from grader.engine.plugin import exercise
+from grader.i18n import _
 
 F64 = torch.float64
 GRU_NAMES = ["W_xz", "W_hz", "b_z", "W_xr", "W_hr", "b_r", "W_xh", "W_hh", "b_h", "W_hq", "b_q"]
@@ -149,9 +150,9 @@ def test_gru_values(student, gen):
     for T, B in ((4, 3), (1, 1), (6, 2)):
         got, want, shapes, what = _gru(student, gen, T, B)
         _expect_values(got, want, what, shapes, ["H"],
-                       hint="the reset gate multiplies H before the product with W_hh; the new "
-                            "H is Z * H + (1 - Z) * H_tilda; outputs are concatenated along "
-                            "dimension 0")
+                       hint=_("the reset gate multiplies H before the product with W_hh; the new "
+                              "H is Z * H + (1 - Z) * H_tilda; outputs are concatenated along "
+                              "dimension 0"))
 
 
 @exercise("gru", weight=2)
@@ -210,7 +211,7 @@ def test_gru_agrees_with_nn_gru_where_the_reset_gates_agree(student, gen):
         expect(len(pair) == 2, f"{what} returned {len(pair)} values; expected (outputs, state)")
         expect_tensor(pair[0], Y.reshape(T * B, h), what=f"the outputs of {what}",
                       inputs=f"inputs of shape {tuple(inputs.shape)}, an identity output layer",
-                      hint="with these parameters the book's GRU equals PyTorch's")
+                      hint=_("with these parameters the book's GRU equals PyTorch's"))
 
 
 @exercise("gru")
@@ -309,10 +310,10 @@ def test_get_lstm_params_statistics(student, seed):
     sample = torch.cat([w.reshape(-1) for w in weights]).double()
     alpha = stats.split(stats.FALSE_FAILURE, 2)
     stats.expect_std(sample, 0.01, what=f"the weights of {what}", alpha=alpha,
-                     hint="torch.randn(shape) * 0.01")
+                     hint=_("torch.randn(shape) * 0.01"))
     stats.expect_distribution(sample, sps.norm(0, 0.01).cdf, what=f"the weights of {what}",
                               name="N(0, 0.01²)", alpha=alpha,
-                              hint="torch.randn(shape) * 0.01 for every weight")
+                              hint=_("torch.randn(shape) * 0.01 for every weight"))
 
 
 @exercise("get_lstm_params")
@@ -396,8 +397,8 @@ def test_lstm_values(student, gen):
     for T, B in ((4, 3), (1, 1), (6, 2)):
         got, want, shapes, what = _lstm(student, gen, T, B)
         _expect_values(got, want, what, shapes, ["H", "C"],
-                       hint="C = F * C + I * C_tilda, H = O * tanh(C), with the parameters in "
-                            "the order of get_lstm_params")
+                       hint=_("C = F * C + I * C_tilda, H = O * tanh(C), with the parameters in "
+                              "the order of get_lstm_params"))
 
 
 @exercise("lstm", weight=2)
@@ -436,7 +437,7 @@ def test_lstm_equals_nn_lstm_with_copied_weights(student, gen):
     expect(len(got) == 2, f"{what} returned {len(got)} values; expected (outputs, (H, C))")
     inputs_text = f"inputs of shape {tuple(inputs.shape)}, an identity output layer"
     expect_tensor(got[0], Y.reshape(T * B, h), what=f"the outputs of {what}", inputs=inputs_text,
-                  hint="PyTorch's LSTM is the book's: gates i, f, g (the candidate), o")
+                  hint=_("PyTorch's LSTM is the book's: gates i, f, g (the candidate), o"))
     state = sequence(got[1], f"{what}'s state")
     expect(len(state) == 2, f"{what} returned a state of {len(state)} tensors; expected (H, C)")
     expect_tensor(state[1], c_n[0], what=f"the final C of {what}", inputs=inputs_text)
@@ -480,10 +481,10 @@ def _deep(student, gen, L=3, T=4, B=2, device=None):
 @exercise("deep_rnn", weight=2)
 def test_deep_rnn_values(student, gen):
     for L, T, B in ((3, 4, 2), (1, 3, 3), (2, 1, 1)):
-        got, want, shapes, what, names, _ = _deep(student, gen, L, T, B)
+        got, want, shapes, what, names, _wrt = _deep(student, gen, L, T, B)
         _expect_values(got, want, what, shapes, names,
-                       hint="layer l > 0 reads the new hidden state of layer l - 1 at the same "
-                            "step; outputs are the top layer's states, stacked to (T, B, h)")
+                       hint=_("layer l > 0 reads the new hidden state of layer l - 1 at the same "
+                              "step; outputs are the top layer's states, stacked to (T, B, h)"))
 
 
 @exercise("deep_rnn", weight=2)
@@ -520,8 +521,8 @@ def test_deep_rnn_equals_nn_rnn_with_copied_weights(student, gen):
     expect(len(got) == 2, f"{what} returned {len(got)} values; expected (outputs, state)")
     text = f"inputs of shape {tuple(inputs.shape)}"
     expect_tensor(got[0], Y, what=f"the outputs of {what}", inputs=text,
-                  hint="W_xh[l] = weight_ih_l{l}.T, W_hh[l] = weight_hh_l{l}.T, b_h[l] = "
-                       "bias_ih_l{l} + bias_hh_l{l}")
+                  hint=_("W_xh[l] = weight_ih_l{l}.T, W_hh[l] = weight_hh_l{l}.T, b_h[l] = "
+                         "bias_ih_l{l} + bias_hh_l{l}"))
     state = sequence(got[1], f"{what}'s state")
     expect(len(state) == L, f"{what} returned {len(state)} state tensors; expected {L}")
     for k in range(L):
@@ -552,10 +553,10 @@ def _bidirectional(student, gen, T=4, B=2, d=3, h=4):
 @exercise("bidirectional_rnn", weight=2)
 def test_bidirectional_rnn_values(student, gen):
     for T, B in ((4, 2), (1, 3), (5, 1)):
-        got, want, shapes, what, _ = _bidirectional(student, gen, T, B)
+        got, want, shapes, what, _wrt = _bidirectional(student, gen, T, B)
         _expect_values(got, want, what, shapes, ["H_f", "H_b"],
-                       hint="the backward direction reads inputs[T - 1] first; its state after "
-                            "reading inputs[t] goes next to the forward one at step t")
+                       hint=_("the backward direction reads inputs[T - 1] first; its state after "
+                              "reading inputs[t] goes next to the forward one at step t"))
 
 
 @exercise("bidirectional_rnn", weight=2)
@@ -579,8 +580,8 @@ def test_bidirectional_rnn_equals_nn_rnn_with_copied_weights(student, gen):
     expect(len(got) == 2, f"{what} returned {len(got)} values; expected (outputs, state)")
     text = f"inputs of shape {tuple(inputs.shape)}"
     expect_tensor(got[0], Y, what=f"the outputs of {what}", inputs=text,
-                  hint="forward from weight_*_l0, backward from weight_*_l0_reverse; outputs "
-                       "concatenate [forward, backward] along the last dimension")
+                  hint=_("forward from weight_*_l0, backward from weight_*_l0_reverse; outputs "
+                         "concatenate [forward, backward] along the last dimension"))
     state = sequence(got[1], f"{what}'s state")
     expect(len(state) == 2, f"{what} returned {len(state)} state tensors; expected (H_f, H_b)")
     for k, label in enumerate(("H_f", "H_b")):

@@ -22,6 +22,8 @@ from grader.engine import stats
 from grader.engine import strategies as st
 from grader.engine.compare import expect, expect_tensor, fail, number, sequence
 from grader.engine.plugin import exercise
+from grader.engine.words import say
+from grader.i18n import _
 
 F64 = torch.float64
 
@@ -112,8 +114,8 @@ def _expect_encoder_decoder_result(got, what, expected):
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         fail(f"{what} returned {type(result).__name__}; expected what the decoder returns, the "
              "pair (output, state)")
-    hint = ("encode enc_X with the extra arguments, make the state with "
-            "decoder.init_state(enc_outputs, *args), then return decoder(dec_X, state)")
+    hint = _("encode enc_X with the extra arguments, make the state with "
+             "decoder.init_state(enc_outputs, *args), then return decoder(dec_X, state)")
     expect_tensor(result[0], expected[0], what=f"the output of {what}", hint=hint)
     expect_tensor(result[1], expected[1], what=f"the state returned by {what}", hint=hint)
 
@@ -250,8 +252,8 @@ def _tokens(gen, B, T, V):
     return torch.randint(V, (B, T), generator=gen)
 
 
-ENCODER_HINT = ("embed X (B, T), permute to (T, B, embed_size), then run the GRU from its zero "
-                "state and return (output, state)")
+ENCODER_HINT = _("embed X (B, T), permute to (T, B, embed_size), then run the GRU from its zero "
+                 "state and return (output, state)")
 
 
 @exercise("Seq2SeqEncoder", weight=2)
@@ -277,9 +279,9 @@ def test_seq2seq_encoder_one_layer(student, gen):
                    output_names=["output", "state"], hint=ENCODER_HINT)
 
 
-DECODER_HINT = ("embed X with time first, append the context state[-1] to every step's "
-                "embedding, run the GRU from state, apply dense and permute back to "
-                "(B, T, vocab_size)")
+DECODER_HINT = _("embed X with time first, append the context state[-1] to every step's "
+                 "embedding, run the GRU from state, apply dense and permute back to "
+                 "(B, T, vocab_size)")
 
 
 @exercise("Seq2SeqDecoder", weight=2)
@@ -317,8 +319,8 @@ def test_seq2seq_decoder_init_state(student, gen):
                (", enc_valid_len)" if extra else ")")
         got = student.scenario(_init_state, outputs, state, extra, what=what,
                                name="Seq2SeqDecoder")
-        expect_tensor(got, state, what=what, hint="return enc_outputs[1], the encoder's final "
-                      "state")
+        expect_tensor(got, state, what=what, hint=_("return enc_outputs[1], the encoder's final "
+                        "state"))
 
 
 # --- sequence_mask and MaskedSoftmaxCELoss -------------------------------------------------------
@@ -344,7 +346,7 @@ def test_sequence_mask_book_examples(student):
                               "value=-1)")
     expected = ref.sequence_mask(torch.ones(2, 3, 4), torch.tensor([1, 2]), value=-1)
     expect_tensor(got, expected, what="sequence_mask(torch.ones(2, 3, 4), torch.tensor([1, 2]), "
-                  "value=-1)", hint="mask along dimension 1, every feature of a masked step")
+                  "value=-1)", hint=_("mask along dimension 1, every feature of a masked step"))
 
 
 @exercise("sequence_mask", weight=2)
@@ -359,7 +361,7 @@ def test_sequence_mask_random(student, gen, device):
         expect_tensor(got, expected, what=what,
                       inputs=f"X of shape {shape}, valid_len = {valid_len.tolist()} "
                              f"({str(dtype).removeprefix('torch.')})",
-                      hint="positions j >= valid_len[i] of row i are masked; valid ones kept")
+                      hint=_("positions j >= valid_len[i] of row i are masked; valid ones kept"))
 
 
 def _masked_loss(ns, pred, label, valid_len, G):
@@ -387,8 +389,8 @@ def _expected_loss(pred, label, valid_len):
     return (each * keep).mean(dim=1)
 
 
-LOSS_HINT = ("cross-entropy of every position (reduction='none', pred permuted to (B, V, T)), "
-             "times the 0/1 mask, then .mean(dim=1): the mean over all T steps")
+LOSS_HINT = _("cross-entropy of every position (reduction='none', pred permuted to (B, V, T)), "
+              "times the 0/1 mask, then .mean(dim=1): the mean over all T steps")
 
 
 @exercise("MaskedSoftmaxCELoss")
@@ -550,7 +552,7 @@ def _replay(sizes, initial, batches, lr, epochs, bos, scale):
     net.load_state_dict(initial)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     norms = []
-    for _ in range(epochs):
+    for _epoch in range(epochs):
         total = tokens = 0.0
         for X, X_valid_len, Y, Y_valid_len in batches:
             optimizer.zero_grad()
@@ -571,7 +573,7 @@ SIZES = (10, 6, 8)  # vocabulary, embedding, hidden
 
 def _batches(gen, count, B, T, V):
     batches = []
-    for _ in range(count):
+    for _batch in range(count):
         X_valid_len = torch.randint(1, T + 1, (B,), generator=gen).to(torch.int32)
         Y_valid_len = torch.randint(1, T + 1, (B,), generator=gen).to(torch.int32)
         X = torch.randint(3, V, (B, T), generator=gen)
@@ -599,8 +601,8 @@ def _train_case(student, gen, seed, epochs=2, lr=0.01, scale=10.0):
     return got, given, batches, bos, what
 
 
-XAVIER_HINT = ("nn.init.xavier_uniform_ on the weight of every nn.Linear and on every weight_* "
-               "parameter of every nn.GRU; leave biases and embeddings alone")
+XAVIER_HINT = _("nn.init.xavier_uniform_ on the weight of every nn.Linear and on every weight_* "
+                "parameter of every nn.GRU; leave biases and embeddings alone")
 
 
 @exercise("train_seq2seq", weight=2)
@@ -626,12 +628,12 @@ def test_train_seq2seq_initialisation(student, gen, seed):
 
 @exercise("train_seq2seq", weight=2)
 def test_train_seq2seq_teacher_forcing(student, gen, seed):
-    got, _, batches, bos, what = _train_case(student, gen, seed, epochs=2)
+    got, _given, batches, bos, what = _train_case(student, gen, seed, epochs=2)
     calls = got["calls"]
     expect(len(calls) == 2 * len(batches), f"{what} called the network {len(calls)} times for "
            f"2 epochs of {len(batches)} batches; expected once per batch")
     for k, call in enumerate(calls):
-        X, X_valid_len, Y, _ = batches[k % len(batches)]
+        X, X_valid_len, Y, _Y_valid_len = batches[k % len(batches)]
         args = call["args"]
         where = f"call {k + 1} of the network in {what}"
         expect(call["training"], f"at {where} the network was in evaluation mode; call "
@@ -642,7 +644,8 @@ def test_train_seq2seq_teacher_forcing(student, gen, seed):
         dec_input = torch.cat([torch.full((Y.shape[0], 1), bos), Y[:, :-1]], 1)
         expect_tensor(args[1], dec_input, what=f"the decoder input of {where}",
                       check_dtype=False,
-                      hint=f"teacher forcing: tgt_vocab['<bos>'] (here {bos}) then Y[:, :-1]")
+                      hint=say(_("teacher forcing: tgt_vocab['<bos>'] (here {bos}) then "
+                                 "Y[:, :-1]")).format(bos=bos))
         expect_tensor(args[2], X_valid_len, what=f"the third argument (X_valid_len) of {where}",
                       check_dtype=False)
 
@@ -650,8 +653,8 @@ def test_train_seq2seq_teacher_forcing(student, gen, seed):
 @exercise("train_seq2seq", weight=2)
 def test_train_seq2seq_clipping_and_adam(student, gen, seed):
     lr = 0.01
-    got, _, batches, bos, what = _train_case(student, gen, seed, epochs=2, lr=lr)
-    final, _, norms = _replay(SIZES, got["initial"], batches, lr, 2, bos, 10.0)
+    got, _given, batches, bos, what = _train_case(student, gen, seed, epochs=2, lr=lr)
+    final, _per_token, norms = _replay(SIZES, got["initial"], batches, lr, 2, bos, 10.0)
     steps = got["steps"]
     expect(len(steps) == len(norms), f"{what} took {len(steps)} optimizer steps for "
            f"{len(norms)} batches; expected one step per batch")
@@ -665,7 +668,7 @@ def test_train_seq2seq_clipping_and_adam(student, gen, seed):
                "grad_clipping(net, 1) before optimizer.step(), zeroing the gradients each batch")
     for key, value in final.items():
         expect_tensor(got["final"][key], value, what=f"{key} after {what}", atol=1e-6,
-                      rtol=1e-5, hint="Adam on l.sum() with clipping, one step per batch")
+                      rtol=1e-5, hint=_("Adam on l.sum() with clipping, one step per batch"))
 
 
 @exercise("train_seq2seq")

@@ -12,6 +12,7 @@ import torch
 import solutions.ch09 as ref
 from grader.engine.compare import expect, expect_equal, expect_tensor, fail, sequence
 from grader.engine.plugin import exercise
+from grader.i18n import _
 
 BOOK_LINES = ("Go.\tVa !\nHi.\tSalut !\nRun!\tCours\u202f!\nRun!\tCourez\u202f!\n"
               "Who?\tQui ?\nWow!\tÇa alors\u202f!\nI'm OK.\tJe vais bien.\nCall me, Tom.\t"
@@ -65,7 +66,7 @@ def test_preprocess_nmt_book_lines(student):
 
 @exercise("preprocess_nmt", weight=2)
 def test_preprocess_nmt_random_texts(student, gen):
-    for _ in range(12):
+    for _text in range(12):
         text = _random_raw_text(gen, int(torch.randint(20, 70, (1,), generator=gen)))
         _expect_text(student, text, "preprocess_nmt")
 
@@ -247,11 +248,11 @@ def _integer(value, what):
 
 @exercise("build_array_nmt", weight=2)
 def test_build_array_nmt_array(student, gen):
-    got, array, _, what = _expect_array(student, gen)
+    got, array, _valid_len, what = _expect_array(student, gen)
     _integer(got[0], f"the array of {what}")
     expect_tensor(got[0], array, what=f"the array of {what}", check_dtype=False,
-                  hint="vocab[line] + [vocab['<eos>']], then truncate_pad(..., num_steps, "
-                       "vocab['<pad>']); unknown tokens are vocab.unk")
+                  hint=_("vocab[line] + [vocab['<eos>']], then truncate_pad(..., num_steps, "
+                         "vocab['<pad>']); unknown tokens are vocab.unk"))
 
 
 @exercise("build_array_nmt", weight=2)
@@ -260,5 +261,5 @@ def test_build_array_nmt_valid_len(student, gen):
     expect_tensor(got[0], array, what=f"the array of {what}", check_dtype=False)
     _integer(got[1], f"the valid_len of {what}")
     expect_tensor(got[1], valid_len, what=f"the valid_len of {what}", check_dtype=False,
-                  hint="count the entries of each row that are not vocab['<pad>'] (<eos> "
-                       "counts)")
+                  hint=_("count the entries of each row that are not vocab['<pad>'] (<eos> "
+                         "counts)"))

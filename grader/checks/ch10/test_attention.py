@@ -17,6 +17,8 @@ import solutions.ch10 as ref
 from grader.engine import strategies as st
 from grader.engine.compare import expect, expect_tensor, fail, shape_of, tensor
 from grader.engine.plugin import exercise
+from grader.engine.words import say
+from grader.i18n import _
 
 F64 = torch.float64
 
@@ -201,8 +203,8 @@ def _lengths(gen, B, K):
 
 # --- 10.2 Nadaraya-Watson -------------------------------------------------------------------------
 
-NW_HINT = ("row i of the weights is softmax over j of -(x_query[i] - x_train[j]) ** 2 / 2; "
-           "y_hat = weights @ y_train")
+NW_HINT = _("row i of the weights is softmax over j of -(x_query[i] - x_train[j]) ** 2 / 2; "
+            "y_hat = weights @ y_train")
 
 
 def _nw_case(student, gen, n, m):
@@ -292,7 +294,7 @@ def test_nw_kernel_regression(student, gen):
     leaf = queries.clone().requires_grad_(True)
     out = reference(leaf, keys, values)
     out.backward(G)
-    hint = "the kernel is -((queries[i] - keys[i, j]) * w) ** 2 / 2, softmax over j"
+    hint = _("the kernel is -((queries[i] - keys[i, j]) * w) ** 2 / 2, softmax over j")
     expect_tensor(got.get("weights"), reference.attention_weights.detach(),
                   what=f"the attention_weights {what} stores", inputs=text, hint=hint)
     expect_tensor(got["result"], out.detach(), what=what, inputs=text, hint=hint)
@@ -306,9 +308,9 @@ def test_nw_kernel_regression(student, gen):
 
 # --- 10.3 masked_softmax --------------------------------------------------------------------------
 
-MASK_HINT = ("replace the scores at key positions >= the valid length by -1e6, then softmax over "
-             "the last axis; a 1-D valid_lens applies to every query of an example, a 2-D one "
-             "to each query")
+MASK_HINT = _("replace the scores at key positions >= the valid length by -1e6, then softmax over "
+              "the last axis; a 1-D valid_lens applies to every query of an example, a 2-D one "
+              "to each query")
 
 
 def _mask_case(student, gen, device, valid_kind, dtype=F64):
@@ -332,9 +334,9 @@ def _mask_case(student, gen, device, valid_kind, dtype=F64):
     shown = None if valid_lens is None else valid_lens.tolist()
     what = f"masked_softmax(X, valid_lens={shown})"
     text = f"X of shape {(B, Q, K)}, {str(dtype).removeprefix('torch.')}"
-    hint = MASK_HINT + ("; a row whose valid length is 0 has every score replaced, so its "
-                        "weights are uniform (a -inf fill would give NaN)"
-                        if valid_kind in (2, "1-zero") else "")
+    hint = (say(_("{hint}; a row whose valid length is 0 has every score replaced, so its "
+                  "weights are uniform (a -inf fill would give NaN)")).format(hint=say(MASK_HINT))
+            if valid_kind in (2, "1-zero") else MASK_HINT)
     expect_tensor(got["result"], expected.detach(), what=what, inputs=text, hint=hint)
     if got["grads"] is None or got["grads"][0] is None:
         fail(f"{what} is not differentiable with respect to X")
@@ -370,9 +372,10 @@ def test_masked_softmax_on_cuda(student, gen):
 
 # --- 10.3 AdditiveAttention and DotProductAttention -----------------------------------------------
 
-ADDITIVE_HINT = ("scores = w_v(tanh(W_q(q)[:, :, None] + W_k(k)[:, None])).squeeze(-1), "
-                 "weights = masked_softmax(scores, valid_lens), output = bmm(weights, values)")
-DOT_HINT = "scores = bmm(queries, keys^T) / sqrt(d); weights = masked_softmax(...); bmm(.., values)"
+ADDITIVE_HINT = _("scores = w_v(tanh(W_q(q)[:, :, None] + W_k(k)[:, None])).squeeze(-1), "
+                  "weights = masked_softmax(scores, valid_lens), output = bmm(weights, values)")
+DOT_HINT = _("scores = bmm(queries, keys^T) / sqrt(d); weights = masked_softmax(...); "
+             "bmm(.., values)")
 
 
 def _attention_case(student, gen, name, args, reference, B, Q, K, dq, dk, dv, valid):
@@ -451,9 +454,9 @@ def _dropout_case(student, gen, name, args, dq, dk):
     expect(tuple(result.shape) == (B, Q, K + 1) and tuple(weights.shape) == (B, Q, K),
            f"{what} returned {shape_of(result)} and stored attention_weights of "
            f"{shape_of(weights)}; expected {(B, Q, K + 1)} and {(B, Q, K)}")
-    hint = ("store attention_weights = masked_softmax(scores, valid_lens) before dropout and "
-            "return bmm(self.dropout(attention_weights), values): dropout acts on the weights, "
-            "not on the output")
+    hint = _("store attention_weights = masked_softmax(scores, valid_lens) before dropout and "
+             "return bmm(self.dropout(attention_weights), values): dropout acts on the weights, "
+             "not on the output")
     dropped = result[..., :K].double()
     kept = (dropped - weights / (1 - p)).abs() <= 1e-9 + 1e-6 * weights
     zeroed = dropped.abs() <= 1e-12
@@ -482,9 +485,10 @@ def test_dot_product_attention_dropout_in_training_mode(student, gen):
 
 # --- 10.4 Seq2SeqAttentionDecoder -----------------------------------------------------------------
 
-DECODER_HINT = ("for every step: query = hidden_state[-1] as (B, 1, h); context = attention(query, "
-                "enc_outputs, enc_outputs, enc_valid_lens); GRU input = cat(context, embedding) on "
-                "the feature axis; after the loop dense(...) and permute to (B, T, V)")
+DECODER_HINT = _("for every step: query = hidden_state[-1] as (B, 1, h); context = "
+                 "attention(query, enc_outputs, enc_outputs, enc_valid_lens); GRU input = "
+                 "cat(context, embedding) on the feature axis; after the loop dense(...) and "
+                 "permute to (B, T, V)")
 
 
 def _decoder_case(student, gen, args, B, T, T_enc, valid):
@@ -516,7 +520,7 @@ def _decoder_case(student, gen, args, B, T, T_enc, valid):
            f"{what}'s forward returned a state that is not [enc_outputs, hidden_state, "
            "enc_valid_lens]")
     expect_tensor(state[0], out[1][0].detach(), what=f"the enc_outputs in {what}'s state",
-                  inputs=text, hint="init_state permutes the encoder outputs to (B, T, h)")
+                  inputs=text, hint=_("init_state permutes the encoder outputs to (B, T, h)"))
     expect_tensor(state[1], out[1][1].detach(), what=f"the hidden state {what} returns",
                   inputs=text, hint=DECODER_HINT)
     weights = got.get("weights")
@@ -549,8 +553,8 @@ def test_transpose_qkv(student, gen):
         expect_tensor(got["result"], ref.transpose_qkv(X, heads),
                       what=f"transpose_qkv(X, num_heads={heads})",
                       inputs=f"X of shape {(B, n, heads * d)}",
-                      hint="reshape to (B, n, heads, d), permute to (B, heads, n, d), "
-                           "reshape to (B * heads, n, d)")
+                      hint=_("reshape to (B, n, heads, d), permute to (B, heads, n, d), "
+                             "reshape to (B * heads, n, d)"))
 
 
 @exercise("transpose_output")
@@ -563,12 +567,12 @@ def test_transpose_output(student, gen):
         expect_tensor(got["result"], ref.transpose_output(X, heads),
                       what=f"transpose_output(X, num_heads={heads})",
                       inputs=f"X of shape {(B * heads, n, d)}",
-                      hint="the inverse of transpose_qkv")
+                      hint=_("the inverse of transpose_qkv"))
 
 
 MHA_SWAPS = ("DotProductAttention", "transpose_qkv", "transpose_output", "masked_softmax")
-MHA_HINT = ("project with W_q/W_k/W_v, split heads with transpose_qkv, repeat valid_lens "
-            "num_heads times (repeat_interleave), attend, transpose_output, then W_o")
+MHA_HINT = _("project with W_q/W_k/W_v, split heads with transpose_qkv, repeat valid_lens "
+             "num_heads times (repeat_interleave), attend, transpose_output, then W_o")
 
 
 def _mha_case(student, gen, args, B, Q, K, valid, device=None):

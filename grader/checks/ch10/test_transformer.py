@@ -19,6 +19,7 @@ import solutions.ch10 as ref
 from grader.engine import strategies as st
 from grader.engine.compare import expect, expect_tensor, fail
 from grader.engine.plugin import exercise
+from grader.i18n import _
 
 
 def _run(ns, name, args, state, mode, inputs, grads, train):
@@ -340,8 +341,8 @@ def test_positional_encoding_matrix(student, gen):
             fail(f"{what} has no attribute P (the positional encoding matrix)")
         expect_tensor(got["P"], ref.PositionalEncoding(h, 0.1, max_len).P, what=f"{what}.P",
                       atol=2e-4, rtol=1e-4, check_dtype=False,
-                      hint="shape (1, max_len, num_hiddens): even columns "
-                      "sin(i / 10000^(2j/num_hiddens)), odd columns cos of the same")
+                      hint=_("shape (1, max_len, num_hiddens): even columns "
+                        "sin(i / 10000^(2j/num_hiddens)), odd columns cos of the same"))
 
 
 @exercise("PositionalEncoding")
@@ -349,7 +350,7 @@ def test_positional_encoding_forward(student, gen):
     X = st.normal(gen, 3, 5, 8)
     _expect_plain(student, "PositionalEncoding", ref.PositionalEncoding(8, 0.2), (8, 0.2), [X],
                   gen, what="PositionalEncoding(8, 0.2) in evaluation mode", labels=["X"],
-                  hint="add P[:, :num_steps, :] to X, then apply dropout")
+                  hint=_("add P[:, :num_steps, :] to X, then apply dropout"))
 
 
 @exercise("PositionalEncoding")
@@ -361,7 +362,7 @@ def test_positional_encoding_dropout(student, gen):
                            name="PositionalEncoding")
     result = expect_tensor(got.get("result"), torch.zeros(2, 50, 20, dtype=torch.float64),
                            what="PositionalEncoding(20, dropout=1.0) in training mode",
-                           hint="apply nn.Dropout(dropout) after adding P", check_dtype=False)
+                           hint=_("apply nn.Dropout(dropout) after adding P"), check_dtype=False)
     del result
 
 
@@ -373,7 +374,7 @@ def test_position_wise_ffn(student, gen):
     for args, shape in (((4, 8, 6), (2, 3, 4)), ((3, 5, 2), (1, 4, 3))):
         _expect_plain(student, "PositionWiseFFN", ref.PositionWiseFFN(*args), args,
                       [st.normal(gen, *shape)], gen, what=f"PositionWiseFFN{args}",
-                      labels=["X"], hint="dense2(relu(dense1(X))) with biases")
+                      labels=["X"], hint=_("dense2(relu(dense1(X))) with biases"))
 
 
 @exercise("AddNorm")
@@ -382,7 +383,7 @@ def test_add_norm(student, gen):
         X, Y = st.normal(gen, *shape), st.normal(gen, *shape)
         _expect_plain(student, "AddNorm", ref.AddNorm(*args), args, [X, Y], gen,
                       what=f"AddNorm{args} in evaluation mode", labels=["X", "Y"],
-                      hint="ln(dropout(Y) + X): the residual adds X, the sublayer output is Y")
+                      hint=_("ln(dropout(Y) + X): the residual adds X, the sublayer output is Y"))
 
 
 # --- EncoderBlock and TransformerEncoder ---------------------------------------------------------
@@ -397,8 +398,8 @@ def test_encoder_block(student, gen):
         what = f"EncoderBlock{BLOCK} in evaluation mode"
         _expect_plain(student, "EncoderBlock", _reference("EncoderBlock", *BLOCK), BLOCK,
                       [X, lens], gen, what=what, labels=["X", "valid_lens"],
-                      hint="Y = addnorm1(X, attention(X, X, X, valid_lens)); "
-                      "return addnorm2(Y, ffn(Y))")
+                      hint=_("Y = addnorm1(X, attention(X, X, X, valid_lens)); "
+                        "return addnorm2(Y, ffn(Y))"))
 
 
 @exercise("EncoderBlock")
@@ -407,7 +408,7 @@ def test_encoder_block_bias(student, gen):
     _expect_plain(student, "EncoderBlock", _reference("EncoderBlock", *args), args,
                   [st.normal(gen, 3, 4, 6), torch.tensor([1, 4, 2])], gen,
                   what=f"EncoderBlock{args}", labels=["X", "valid_lens"],
-                  hint="pass use_bias on to MultiHeadAttention")
+                  hint=_("pass use_bias on to MultiHeadAttention"))
 
 
 ENCODER = (11, 8, 8, 8, 8, [8], 8, 12, 2, 2, 0.5)
@@ -419,14 +420,14 @@ def test_transformer_encoder(student, gen):
     what = f"TransformerEncoder{ENCODER} in evaluation mode"
     got = _expect_plain(student, "TransformerEncoder", _reference("TransformerEncoder", *ENCODER),
                         ENCODER, [X, lens], gen, what=what, labels=["X", "valid_lens"],
-                        hint="pos_encoding(embedding(X) * sqrt(num_hiddens)), then every "
-                        "block with valid_lens")
+                        hint=_("pos_encoding(embedding(X) * sqrt(num_hiddens)), then every "
+                          "block with valid_lens"))
     weights = got.get("weights")
     if weights is None or len(weights) != 2:
         fail(f"{what}.attention_weights is not a list of the 2 blocks' attention weights")
     for i, (mine, wanted) in enumerate(zip(weights, got["block_weights"])):
         expect_tensor(mine, wanted, what=f"{what}.attention_weights[{i}]",
-                      hint="keep blk.attention.attention.attention_weights of block i")
+                      hint=_("keep blk.attention.attention.attention_weights of block i"))
 
 
 @exercise("TransformerEncoder")
@@ -468,9 +469,9 @@ def _decoder_case(student, name, reference, args, X, X2, enc, enc_lens, gen, *, 
     result = got.get("result")
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         fail(f"{what} returned {type(result).__name__}; expected the pair (output, state)")
-    hint = ("in training mode each query t sees keys 0..t (valid lengths 1..num_steps); "
-            "self-attention, add&norm, encoder-decoder attention with enc_valid_lens, "
-            "add&norm, FFN, add&norm")
+    hint = _("in training mode each query t sees keys 0..t (valid lengths 1..num_steps); "
+             "self-attention, add&norm, encoder-decoder attention with enc_valid_lens, "
+             "add&norm, FFN, add&norm")
     expect_tensor(result[0], out.detach(), what=f"the output of {what}", inputs=text, hint=hint)
     cache = got.get("cache")
     if cache is None or len(cache) != layers:
@@ -480,8 +481,8 @@ def _decoder_case(student, name, reference, args, X, X2, enc, enc_lens, gen, *, 
         if wanted is None:
             continue
         expect_tensor(mine, wanted.detach(), what=f"state[2][{i}] after {what}", inputs=text,
-                      hint="store the self-attention's keys and values (the cache followed by "
-                      "X) in state[2][self.i]")
+                      hint=_("store the self-attention's keys and values (the cache followed by "
+                        "X) in state[2][self.i]"))
     _expect_grads(got, reference, [leaf, enc_leaf], ["X", "enc_outputs"], what, text)
     if not train:
         with torch.no_grad():
@@ -513,8 +514,8 @@ def test_decoder_block_training_is_causal(student, gen):
                              X, X2, enc, torch.tensor([2, 4]), gen, train=True, what=what)
     expect_tensor(got["perturbed"][:, :-1], out[:, :-1], what=f"the first 4 outputs of {what} "
                   "after changing only the last step of X",
-                  hint="in training mode the self-attention must be causal: mask later steps "
-                  "with dec_valid_lens = [1, 2, ..., num_steps] for every sequence")
+                  hint=_("in training mode the self-attention must be causal: mask later steps "
+                    "with dec_valid_lens = [1, 2, ..., num_steps] for every sequence"))
 
 
 @exercise("DecoderBlock", weight=2)
@@ -543,8 +544,8 @@ def _expect_steps(got, what, X, causal=True):
                       + (" (expected: the causal output of the whole sequence)" if causal
                          else ""), inputs=(
                           f"X of shape {tuple(X.shape)}, step t gets X[:, t:t+1]"),
-                      hint="in evaluation mode, attend to the cached keys and values "
-                      "state[2][self.i] followed by X, without a mask, and store them back")
+                      hint=_("in evaluation mode, attend to the cached keys and values "
+                        "state[2][self.i] followed by X, without a mask, and store them back"))
 
 
 DECODER = (10, 8, 8, 8, 8, [8], 8, 12, 2, 2, 0.5)
