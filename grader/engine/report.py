@@ -78,12 +78,13 @@ def exercise_entry(name: str, points: float, results: list, violations: list[str
         score = 0.0
     if not graded:
         tests = [{"name": "not_graded", "passed": False, "score": 0, "max_score": _round(points),
-                  "seconds": 0.0, "message": "not graded in this run (--exercise selected others)"}]
+                  "seconds": 0.0,
+                  "message": say("not graded in this run (--exercise selected others)")}]
         score = 0.0
     elif not tests:
         tests = [{"name": "no_checks_ran", "passed": False, "score": 0,
                   "max_score": _round(points), "seconds": 0.0,
-                  "message": "no check of this exercise ran"}]
+                  "message": say("no check of this exercise ran")}]
         score = 0.0
     return {"name": name, "score": _round(min(score, points)), "max_score": _round(points),
             "graded": graded, "tests": tests}
