@@ -87,6 +87,15 @@ from course.train import (
     train_epoch_ch3,
 )
 from course.utils import Accumulator, Timer, try_all_gpus, try_gpu
+from course.vision import (
+    VOC_CLASSES,
+    VOC_COLORMAP,
+    hotdog_path,
+    load_pretrained,
+    read_voc_images,
+    save_pretrained,
+    voc_path,
+)
 
 __all__ = [
     "Accumulator",
@@ -111,6 +120,7 @@ __all__ = [
     "get_fashion_mnist_labels",
     "get_tokens_and_segments",
     "grad_clipping",
+    "hotdog_path",
     "house_tiny_csv",
     "load_array",
     "load_corpus_time_machine",
@@ -122,6 +132,7 @@ __all__ = [
     "load_data_snli",
     "load_data_time_machine",
     "load_data_wiki",
+    "load_pretrained",
     "MaskedSoftmaxCELoss",
     "MaskLM",
     "NextSentencePred",
@@ -137,8 +148,10 @@ __all__ = [
     "read_ptb",
     "read_snli",
     "read_time_machine",
+    "read_voc_images",
     "RNNModel",
     "RNNModelScratch",
+    "save_pretrained",
     "Seq2SeqDecoder",
     "Seq2SeqEncoder",
     "seq_data_iter_random",
@@ -173,6 +186,9 @@ __all__ = [
     "try_all_gpus",
     "try_gpu",
     "use_language",
+    "VOC_CLASSES",
+    "VOC_COLORMAP",
+    "voc_path",
     "Vocab",
     "wiki_dir",
 ]

@@ -5,7 +5,92 @@ Each exercise's docstring is the student's specification. The lines between
 """
 
 import torch
+import torchvision
 from torch import nn
+from torchvision.transforms import v2
+
+from course import VOC_COLORMAP
+
+# --- Part B: image augmentation (13.1) ---
+
+def make_train_augs(size):
+    """The book's training augmentation (图像增广, 13.1-13.2) with ``torchvision.transforms.v2``.
+
+    Return ``v2.Compose`` of ``v2.RandomResizedCrop(size)`` (a random part of the image, of
+    between 8% and 100% of its area and aspect ratio between 3/4 and 4/3, resized to
+    ``size × size``), ``v2.RandomHorizontalFlip()`` (probability 0.5),
+    ``v2.ToDtype(torch.float32, scale=True)`` (uint8 0-255 to float 0-1) and
+    ``v2.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])`` (ImageNet's channel means and
+    standard deviations). Applied to a uint8 image tensor ``(3, H, W)`` and its label,
+    ``augs(image, label)`` returns ``(float32 image (3, size, size), label)``: v2 transforms
+    leave the label as it is.
+    """
+    ### BEGIN SOLUTION
+    normalize = v2.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+    return v2.Compose([v2.RandomResizedCrop(size), v2.RandomHorizontalFlip(),
+                       v2.ToDtype(torch.float32, scale=True), normalize])
+    ### END SOLUTION
+
+
+def make_test_augs(resize, size):
+    """The book's test-time pipeline (13.2) with ``torchvision.transforms.v2``: no randomness.
+
+    Return ``v2.Compose`` of ``v2.Resize([resize, resize])`` (both sides to ``resize``),
+    ``v2.CenterCrop(size)``, ``v2.ToDtype(torch.float32, scale=True)`` and the same
+    ``v2.Normalize`` as ``make_train_augs`` (the book: ``resize=256``, ``size=224``).
+    ``augs(image, label)`` returns ``(float32 image (3, size, size), label)``.
+    """
+    ### BEGIN SOLUTION
+    normalize = v2.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+    return v2.Compose([v2.Resize([resize, resize]), v2.CenterCrop(size),
+                       v2.ToDtype(torch.float32, scale=True), normalize])
+    ### END SOLUTION
+
+
+# --- Part B: fine-tuning (13.2) ---
+
+
+def finetune_net(pretrained_net, num_classes):
+    """A pretrained network with a new output layer (微调, 13.2).
+
+    ``pretrained_net`` is a ``torchvision.models.resnet18`` (pretrained, or with
+    ``weights=None``). Replace its output layer ``fc`` by
+    ``nn.Linear(pretrained_net.fc.in_features, num_classes)`` whose weight is initialised with
+    ``nn.init.xavier_uniform_`` (the bias keeps ``nn.Linear``'s initialisation), keep every
+    other layer and its weights, and return the network (changing it in place, as the book
+    does, is fine).
+    """
+    ### BEGIN SOLUTION
+    finetune_net = pretrained_net
+    finetune_net.fc = nn.Linear(finetune_net.fc.in_features, num_classes)
+    nn.init.xavier_uniform_(finetune_net.fc.weight)
+    return finetune_net
+    ### END SOLUTION
+
+
+def finetune_trainer(net, learning_rate, param_group=True):
+    """The book's optimizer for fine-tuning (13.2): ``torch.optim.SGD`` with
+    ``weight_decay=0.001``.
+
+    With ``param_group`` the output layer learns ten times faster: one parameter group of every
+    parameter of ``net`` except ``fc.weight`` and ``fc.bias`` at ``lr=learning_rate``, and one of
+    ``net.fc.parameters()`` at ``lr=learning_rate * 10``. Without it, all of ``net.parameters()``
+    at ``learning_rate``. Every parameter belongs to exactly one group.
+    """
+    ### BEGIN SOLUTION
+    if param_group:
+        params_1x = [param for name, param in net.named_parameters()
+                     if name not in ["fc.weight", "fc.bias"]]
+        trainer = torch.optim.SGD([{'params': params_1x},
+                                   {'params': net.fc.parameters(),
+                                    'lr': learning_rate * 10}],
+                                  lr=learning_rate, weight_decay=0.001)
+    else:
+        trainer = torch.optim.SGD(net.parameters(), lr=learning_rate,
+                                  weight_decay=0.001)
+    return trainer
+    ### END SOLUTION
+
 
 # --- Part A: object detection ---
 
@@ -480,6 +565,64 @@ def roi_pool(features, rois, output_size, spatial_scale=1.0):
 # --- Part B: augmentation, fine-tuning, segmentation, style transfer ---
 
 
+# --- 13.9 semantic segmentation ---
+
+
+def voc_colormap2label():
+    """The lookup table from RGB colours to VOC class indices (构建从RGB到VOC类别索引的映射).
+
+    Return a long tensor of shape ``(256 ** 3,)``: the entry at ``(r * 256 + g) * 256 + b``
+    is ``k`` for the colour ``VOC_COLORMAP[k] == [r, g, b]`` of each class ``k`` (0 to 20), and
+    every other entry is 0 (colours that are no class, such as VOC's outlines, count as
+    background). ``VOC_COLORMAP`` is the toolbox's list (``from course import VOC_COLORMAP``).
+    """
+    ### BEGIN SOLUTION
+    colormap2label = torch.zeros(256 ** 3, dtype=torch.long)
+    for i, colormap in enumerate(VOC_COLORMAP):
+        colormap2label[
+            (colormap[0] * 256 + colormap[1]) * 256 + colormap[2]] = i
+    return colormap2label
+    ### END SOLUTION
+
+
+def voc_label_indices(colormap, colormap2label):
+    """Class indices of a label image (将VOC标签中的RGB值映射到它们的类别索引).
+
+    ``colormap`` is a label image as ``read_voc_images`` returns it: a uint8 tensor of shape
+    ``(3, h, w)`` (channels R, G, B); ``colormap2label`` a long tensor of shape ``(256 ** 3,)``
+    such as ``voc_colormap2label()`` returns. Return the long tensor of shape ``(h, w)`` whose
+    pixel ``(i, j)`` is ``colormap2label[(r * 256 + g) * 256 + b]`` for that pixel's colour
+    (look the class up in the table you are given; compute the index in a wide enough integer
+    type: ``256 ** 3`` does not fit in uint8).
+    """
+    ### BEGIN SOLUTION
+    colormap = colormap.permute(1, 2, 0).numpy().astype('int32')
+    idx = ((colormap[:, :, 0] * 256 + colormap[:, :, 1]) * 256
+           + colormap[:, :, 2])
+    return colormap2label[idx]
+    ### END SOLUTION
+
+
+def voc_rand_crop(feature, label, height, width):
+    """Randomly crop an image and its label image the same way (随机裁剪特征和标签图像).
+
+    ``feature`` and ``label`` are tensors of shape ``(c, H, W)`` and ``(c', H, W)`` (the same
+    ``H`` and ``W``, ``H >= height``, ``W >= width``). Draw the crop's upper-left corner
+    ``(i, j)`` uniformly among the ``(H - height + 1) * (W - width + 1)`` positions, as
+    ``torchvision.transforms.RandomCrop.get_params`` does, and return
+    ``(feature[:, i:i + height, j:j + width], label[:, i:i + height, j:j + width])``: the same
+    window of both, so each pixel keeps its label.
+    """
+    ### BEGIN SOLUTION
+    rect = torchvision.transforms.RandomCrop.get_params(
+        feature, (height, width))
+    feature = torchvision.transforms.functional.crop(feature, *rect)
+    label = torchvision.transforms.functional.crop(label, *rect)
+    return feature, label
+    ### END SOLUTION
+
+
+
 def trans_conv(X, K):
     """Basic transposed convolution (转置卷积, 13.10) of a 2-D input with a 2-D kernel.
 
@@ -543,6 +686,31 @@ def bilinear_kernel(in_channels, out_channels, kernel_size):
     ### END SOLUTION
 
 
+def fcn_net(pretrained_net, num_classes):
+    """The book's fully convolutional network (全卷积网络, 13.11) on a ResNet-18.
+
+    ``pretrained_net`` is a ``torchvision.models.resnet18`` (with its weights, pretrained or
+    not). Return ``net = nn.Sequential(*list(pretrained_net.children())[:-2])`` (every layer but
+    the global average pooling and the fully connected layer, keeping their weights: state-dict
+    names ``0.weight``, ``1.weight``, ... ``7.1.bn2.bias``) with two layers added by
+    ``net.add_module``: ``final_conv``, ``nn.Conv2d(512, num_classes, kernel_size=1)``, and
+    ``transpose_conv``, ``nn.ConvTranspose2d(num_classes, num_classes, kernel_size=64,
+    padding=16, stride=32)`` whose weight is set to ``bilinear_kernel(num_classes, num_classes,
+    64)`` (the biases keep their default initialisation). For an input whose height and width
+    are multiples of 32, the output ``(batch, num_classes, h, w)`` has the input's height and
+    width.
+    """
+    ### BEGIN SOLUTION
+    net = nn.Sequential(*list(pretrained_net.children())[:-2])
+    net.add_module('final_conv', nn.Conv2d(512, num_classes, kernel_size=1))
+    net.add_module('transpose_conv', nn.ConvTranspose2d(num_classes, num_classes,
+                                                        kernel_size=64, padding=16, stride=32))
+    W = bilinear_kernel(num_classes, num_classes, 64)
+    net.transpose_conv.weight.data.copy_(W)
+    return net
+    ### END SOLUTION
+
+
 def gram(X):
     """Gram matrix of a feature map for style transfer (格拉姆矩阵, 13.12).
 
@@ -578,4 +746,68 @@ def tv_loss(Y_hat):
     ### BEGIN SOLUTION
     return 0.5 * (torch.abs(Y_hat[:, :, 1:, :] - Y_hat[:, :, :-1, :]).mean() +
                   torch.abs(Y_hat[:, :, :, 1:] - Y_hat[:, :, :, :-1]).mean())
+    ### END SOLUTION
+
+
+# Globals of the notebook that the book's style-transfer code reads (13.12): the loss weights and
+# ``net``, the feature extractor (a small network in the notebook; the grader supplies its own).
+content_weight, style_weight, tv_weight = 1, 1e3, 10
+net = nn.Sequential()
+
+
+def style_loss(Y_hat, gram_Y):
+    """Style loss of style transfer (风格损失, 13.12).
+
+    ``Y_hat`` ``(1, c, h, w)`` are the synthesized image's features at one style layer and
+    ``gram_Y`` ``(c, c)`` the Gram matrix of the style image's features there (a fixed target:
+    detach it). Return the mean squared difference between ``gram(Y_hat)`` and ``gram_Y``, a
+    scalar tensor differentiable in ``Y_hat``. Use your ``gram``.
+    """
+    ### BEGIN SOLUTION
+    return torch.square(gram(Y_hat) - gram_Y.detach()).mean()
+    ### END SOLUTION
+
+
+def extract_features(X, content_layers, style_layers):
+    """Content and style features of ``X`` (抽取图像特征, 13.12).
+
+    ``net`` (a global ``nn.Sequential``: the book's truncated VGG-19, here a small network) is
+    run layer by layer on ``X``; the output of layer ``i`` is appended to ``styles`` when ``i`` is
+    in ``style_layers`` and to ``contents`` when it is in ``content_layers`` (a layer may be in
+    both). Stop after the last layer either list needs or run them all. Return ``(contents,
+    styles)``, two lists in increasing layer order, differentiable in ``X``.
+    """
+    ### BEGIN SOLUTION
+    contents = []
+    styles = []
+    for i in range(len(net)):
+        X = net[i](X)
+        if i in style_layers:
+            styles.append(X)
+        if i in content_layers:
+            contents.append(X)
+    return contents, styles
+    ### END SOLUTION
+
+
+def compute_loss(X, contents_Y_hat, styles_Y_hat, contents_Y, styles_Y_gram):
+    """The weighted loss of style transfer (损失函数, 13.12).
+
+    ``X`` is the synthesized image; ``contents_Y_hat``/``styles_Y_hat`` its content and style
+    features, ``contents_Y`` the content image's features and ``styles_Y_gram`` the Gram
+    matrices of the style image's (lists, matched by position). With the global weights
+    ``content_weight``, ``style_weight`` and ``tv_weight`` (the book's 1, 1e3 and 10), return
+    ``(contents_l, styles_l, tv_l, l)``: the lists ``content_loss(Y_hat, Y) * content_weight``
+    and ``style_loss(Y_hat, Y) * style_weight`` of each pair, ``tv_loss(X) * tv_weight``, and
+    their total ``l`` (the sum of all of them). Use your ``content_loss``, ``style_loss`` and
+    ``tv_loss``.
+    """
+    ### BEGIN SOLUTION
+    contents_l = [content_loss(Y_hat, Y) * content_weight for Y_hat, Y in zip(
+        contents_Y_hat, contents_Y)]
+    styles_l = [style_loss(Y_hat, Y) * style_weight for Y_hat, Y in zip(
+        styles_Y_hat, styles_Y_gram)]
+    tv_l = tv_loss(X) * tv_weight
+    l = sum(styles_l + contents_l + [tv_l])
+    return contents_l, styles_l, tv_l, l
     ### END SOLUTION

@@ -3,10 +3,17 @@ collects.
 
 - ``test_detection.py``: bounding boxes, anchor boxes, IoU, anchor labelling, NMS and
   prediction, the single-shot multibox detector's parts and losses (part A, 13.3-13.8);
-- ``test_part_b.py`` (with ``part_b.py``): augmentation, fine-tuning, semantic segmentation,
-  transposed convolution, FCN and style transfer (part B).
+- ``test_augment.py``: the training and test augmentation pipelines (13.1-13.2);
+- ``test_finetune.py``: the new output layer and the optimizer of fine-tuning (13.2);
+- ``test_segmentation.py``: the VOC formats, random cropping and the FCN (13.9, 13.11);
+- ``test_part_b.py``: transposed convolution, bilinear kernels, the Gram matrix and the content
+  and total-variation losses (13.10-13.12);
+- ``test_style.py``: the style loss, feature extraction and the weighted loss (13.12).
+
+``part_b.py`` holds part B's ``EXERCISES``, in the notebook's order.
 """
 
+from grader.checks.ch13.part_b import EARLY as PART_B_EARLY
 from grader.checks.ch13.part_b import EXERCISES as PART_B
 from grader.engine.plugin import Exercise
 
@@ -17,6 +24,7 @@ ROI_OPS = ("torchvision.ops.roi_pool", "torchvision.ops.RoIPool",
 SCAN = ("torchvision", "ops")
 
 EXERCISES = {
+    **PART_B_EARLY,
     "box_corner_to_center": Exercise(points=1),
     "box_center_to_corner": Exercise(points=1),
     "multibox_prior": Exercise(points=2),
