@@ -218,6 +218,13 @@ def corr1d(X, K):  # a convolution (flipped kernel), not a cross-correlation
     return torch.stack([(X[i:i + w] * K.flip(0)).sum() for i in range(X.shape[0] - w + 1)])
 """
 
+WRONG_CH12 = """
+def split_batch(X, y, devices):  # interleaved rows, not consecutive ones
+    n = len(devices)
+    return ([X[i::n].to(d) for i, d in enumerate(devices)],
+            [y[i::n].to(d) for i, d in enumerate(devices)])
+"""
+
 
 MASK_HINT_ZH = ("把键的位置 >= 有效长度处的分数替换为 -1e6，然后在最后一个轴上做 softmax；一维的 "
                 "valid_lens 作用于一个样本的所有查询，二维的则作用于每个查询")
@@ -238,6 +245,10 @@ MASK_HINT_EN = ("replace the scores at key positions >= the valid length by -1e6
     ("ch15", WRONG_CH15, "corr1d",
      ["不正确", "。提示：对 i in range(len(X) - w + 1)：Y[i] = (X[i:i + w] * K).sum()"],
      ["is wrong", ". Hint: Y[i] = (X[i:i + w] * K).sum() for i in range(len(X) - w + 1)"]),
+    # a hint that needs a value: translated, then formatted (say(_("... {key} ...")).format)
+    ("ch12", WRONG_CH12, "split_batch",
+     ["不正确", "。提示：连续的行：沿第 0 维执行 X.chunk(len(devices))"],
+     ["is wrong", ". Hint: consecutive rows: X.chunk(len(devices)) along dim 0"]),
 ])
 def test_later_chapters_hint_in_the_grading_language(chapter, code, exercise, zh, en, tmp_path):
     from tests.conftest import with_extra_cell

@@ -23,8 +23,10 @@ import re
 import pytest
 import torch
 
-from grader.engine.compare import expect, expect_tensor, fail, sequence, tensor
+from grader.engine.compare import expect, expect_tensor, fail, sequence, tensor, translated
 from grader.engine.plugin import Exercise, exercise
+from grader.engine.words import say
+from grader.i18n import _
 
 COLLECTIVES = tuple(f"torch.distributed.{name}" for name in (
     "all_reduce", "reduce_scatter", "reduce_scatter_tensor", "all_gather",
@@ -101,12 +103,12 @@ def _check_hybrid(student, gen, mode, sizes, batches):
     got = student.scenario(_hybrid_run, [n_in, list(hidden), n_out], X, mode, what=what)
     problem = _error(got)
     if problem:
-        hint = {"script": "TorchScript needs typed attributes and code it can parse: keep the "
-                          "layers in nn.Sequential or as attributes, annotate forward's inputs, "
-                          "store no Python list of functions",
-                "compile": "fullgraph=True refuses graph breaks: no .item(), print, or Python "
-                           "if/while on tensor values inside forward"}.get(mode, "")
-        fail(f"{what}: {problem}. {hint}")
+        hint = {"script": _("TorchScript needs typed attributes and code it can parse: keep the "
+                            "layers in nn.Sequential or as attributes, annotate forward's "
+                            "inputs, store no Python list of functions"),
+                "compile": _("fullgraph=True refuses graph breaks: no .item(), print, or Python "
+                             "if/while on tensor values inside forward")}.get(mode, "")
+        fail(f"{what}: {problem}. {translated(hint)}")
     params = [tensor(p, "a parameter") for p in sequence(got.get("params"), what)]
     shapes = [tuple(p.shape) for p in params]
     sizes_in = [n_in, hidden[0], hidden[1]]
@@ -117,8 +119,8 @@ def _check_hybrid(student, gen, mode, sizes, batches):
     outputs = sequence(got.get("outputs"), what)
     for x, out in zip(X, outputs):
         expect_tensor(out, _mlp(params, x), what=f"{how} for X of shape {tuple(x.shape)}",
-                      inputs=what, hint="Linear → ReLU → Linear → ReLU → Linear, no ReLU at "
-                      "the end", **TOL)
+                      inputs=what, hint=_("Linear → ReLU → Linear → ReLU → Linear, no ReLU at "
+                                          "the end"), **TOL)
 
 
 @exercise("HybridNet")
@@ -298,7 +300,7 @@ def _allreduce_run(ns, data, devices):
 
 
 def _check_allreduce(student, gen, device, n, shape):
-    data = [torch.randn(*shape, generator=gen, dtype=torch.float64) for _ in range(n)]
+    data = [torch.randn(*shape, generator=gen, dtype=torch.float64) for _worker in range(n)]
     devices = [str(device)] * n
     what = (f"allreduce(data) with {n} tensors of shape {shape}, on the logical devices "
             f"{devices}")
@@ -308,8 +310,8 @@ def _check_allreduce(student, gen, device, n, shape):
     expect(got["same"], f"{what}: the list must keep the same tensors (change them in place)")
     for i, t in enumerate(results):
         expect_tensor(t, total.to(device), what=f"data[{i}] after allreduce", inputs=what,
-                      hint="every tensor becomes the sum of all of them (not the mean); write "
-                      "it back into each tensor in place", **TOL)
+                      hint=_("every tensor becomes the sum of all of them (not the mean); write "
+                             "it back into each tensor in place"), **TOL)
 
 
 @exercise("allreduce", weight=2)
@@ -346,7 +348,8 @@ def _check_split(student, gen, device, rows, n):
                f"{[len(e) for e in expected]}), as nn.parallel.scatter does")
         for i, (s, e) in enumerate(zip(shards, expected)):
             expect_tensor(s, e, what=f"{key}_shards[{i}]", inputs=what,
-                          hint=f"consecutive rows: {key}.chunk(len(devices)) along dim 0")
+                          hint=say(_("consecutive rows: {key}.chunk(len(devices)) "
+                                     "along dim 0")).format(key=key))
 
 
 @exercise("split_batch", weight=2)
@@ -420,9 +423,9 @@ def _check_train_batch(student, gen, device, rows, n, lr):
     for c, copy in enumerate(copies):
         for i, (p, e) in enumerate(zip(copy, expected)):
             expect_tensor(p, e, what=f"device_params[{c}][{i}] after the step", inputs=what,
-                          hint="sum the losses per shard, allreduce every parameter's "
-                          "gradients, and call sgd(params, lr, X.shape[0]) with the whole "
-                          "batch size on every device", **TOL)
+                          hint=_("sum the losses per shard, allreduce every parameter's "
+                                 "gradients, and call sgd(params, lr, X.shape[0]) with the whole "
+                                 "batch size on every device"), **TOL)
 
 
 @exercise("train_batch", weight=2)
@@ -462,7 +465,7 @@ def _ring_run(ns, data):
 
 
 def _check_ring(student, gen, n, shape, exact):
-    data = [torch.randn(*shape, generator=gen, dtype=torch.float64) for _ in range(n)]
+    data = [torch.randn(*shape, generator=gen, dtype=torch.float64) for _worker in range(n)]
     numel = math.prod(shape)
     what = f"ring_allreduce(data, send) with {n} workers holding tensors of shape {shape}"
     got = student.scenario(_ring_run, data, what=what)
@@ -470,8 +473,9 @@ def _check_ring(student, gen, n, shape, exact):
     expect(got["same"], f"{what}: change the workers' tensors in place")
     for i, t in enumerate(sequence(got.get("data"), what)):
         expect_tensor(t, total, what=f"data[{i}] afterwards", inputs=what,
-                      hint="n - 1 reduce-scatter steps (add) then n - 1 all-gather steps "
-                      "(replace), each worker sending one chunk to (i + 1) % n per step", **TOL)
+                      hint=_("n - 1 reduce-scatter steps (add) then n - 1 all-gather steps "
+                             "(replace), each worker sending one chunk to (i + 1) % n per step"),
+                      **TOL)
     log = [list(m) for m in got["log"]]
     wrong = [m for m in log if m[1] != (m[0] + 1) % n]
     expect(not wrong, f"{what}: worker {wrong[0][0] if wrong else 0} sent a message to worker "
@@ -523,7 +527,7 @@ def _ranks_run(ns, tensors, seconds):
 
 
 def _check_ranks(student, gen, world, shape):
-    tensors = [torch.randn(*shape, generator=gen, dtype=torch.float64) for _ in range(world)]
+    tensors = [torch.randn(*shape, generator=gen, dtype=torch.float64) for _rank in range(world)]
     what = (f"ring_allreduce_(tensor) on {world} gloo ranks, each with its own tensor of shape "
             f"{shape}")
     got = student.scenario(_ranks_run, tensors, 20.0, what=what)
@@ -536,8 +540,8 @@ def _check_ranks(student, gen, world, shape):
     for rank, result in enumerate(sequence(got.get("results"), what)):
         expect_tensor(result.get("value") if isinstance(result, dict) else result, total,
                       what=f"rank {rank}'s tensor afterwards (dist.all_reduce's sum)",
-                      inputs=what, hint="reduce-scatter then all-gather, n - 1 steps each, "
-                      "changing the tensor in place", **TOL)
+                      inputs=what, hint=_("reduce-scatter then all-gather, n - 1 steps each, "
+                                          "changing the tensor in place"), **TOL)
         expect(result.get("same"), f"{what}: rank {rank}: return the tensor you were given")
 
 
@@ -619,9 +623,9 @@ def _check_ddp(student, gen, world, sizes, rows, steps, loss_kind, lr):
             p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64) * 0.5)
     state = {k: v.clone() for k, v in net.state_dict().items()}
     shards = []
-    for _ in range(world):
+    for _rank in range(world):
         mine = []
-        for _ in range(steps):
+        for _step in range(steps):
             X = torch.randn(rows, sizes[0], generator=gen, dtype=torch.float64)
             if loss_kind == "cross-entropy":
                 y = torch.randint(0, sizes[-1], (rows,), generator=gen)
@@ -639,7 +643,7 @@ def _check_ddp(student, gen, world, sizes, rows, steps, loss_kind, lr):
         fail(f"{what}: {_error(got)}")
     results = sequence(got.get("results"), what)
     expected = _single_process_sgd(sizes, state, shards, loss_kind, lr)
-    names = [name for name, _ in net.named_parameters()]
+    names = [name for name, _param in net.named_parameters()]
     params = []
     for rank, result in enumerate(results):
         expect(isinstance(result, dict), f"{what}: rank {rank} answered nothing")
@@ -647,15 +651,16 @@ def _check_ddp(student, gen, world, sizes, rows, steps, loss_kind, lr):
     for rank in range(1, len(params)):
         for name, mine, first in zip(names, params[rank], params[0]):
             expect_tensor(mine, first, what=f"rank {rank}'s {name} against rank 0's",
-                          inputs=what, hint="the ranks drifted apart: train through the "
-                          "DistributedDataParallel model (model(X), not net(X)), whose "
-                          "backward() averages the gradients over the ranks", **TOL)
+                          inputs=what, hint=_("the ranks drifted apart: train through the "
+                                              "DistributedDataParallel model (model(X), not "
+                                              "net(X)), whose backward() averages the gradients "
+                                              "over the ranks"), **TOL)
     for name, mine, e in zip(names, params[0], expected):
         expect_tensor(mine, e, what=f"every rank's {name} after {steps} steps (single-process "
                       "SGD on the concatenated shards)", inputs=what,
-                      hint="per step: zero the gradients, loss(model(X), y).backward() with the "
-                      "mean loss as given (DDP already averages over the ranks), then "
-                      "param -= lr * param.grad", **TOL)
+                      hint=_("per step: zero the gradients, loss(model(X), y).backward() with "
+                             "the mean loss as given (DDP already averages over the ranks), then "
+                             "param -= lr * param.grad"), **TOL)
     for rank, result in enumerate(results):
         expect(result.get("wraps"), f"{what}: rank {rank}'s train_ddp returned a "
                f"{result.get('kind')}; return the DistributedDataParallel model that wraps net "

@@ -18,6 +18,7 @@ import solutions.ch13 as ref
 from grader.engine import stats
 from grader.engine.compare import expect, expect_tensor, fail, tensor
 from grader.engine.plugin import exercise
+from grader.i18n import _
 
 MEAN = torch.tensor([0.485, 0.456, 0.406])[:, None, None]
 STD = torch.tensor([0.229, 0.224, 0.225])[:, None, None]
@@ -84,8 +85,8 @@ def test_make_train_augs(student, gen):
             expect_tensor(image, expected.expand(3, size, size),
                           what=f"{what} on a constant image of colour {colour.flatten().tolist()}",
                           atol=1e-4, rtol=1e-4,
-                          hint="convert with v2.ToDtype(torch.float32, scale=True), then "
-                               "v2.Normalize with ImageNet's means and standard deviations")
+                          hint=_("convert with v2.ToDtype(torch.float32, scale=True), then "
+                                 "v2.Normalize with ImageNet's means and standard deviations"))
             continue
         if pixels.min() < -1e-3 or pixels.max() > 1 + 1e-3:
             fail(f"{what} returned values that are no normalised pixels: once un-normalised "
@@ -102,8 +103,8 @@ def test_make_train_augs(student, gen):
         large += area > 0.7
     n = (DRAWS + 1) // 2
     stats.expect_count(flipped, n, 0.5, what=f"{what} on {n} images",
-                       event="flipped the image horizontally",
-                       hint="v2.RandomHorizontalFlip() flips with probability 0.5")
+                       event=_("flipped the image horizontally"),
+                       hint=_("v2.RandomHorizontalFlip() flips with probability 0.5"))
     if not small or not large:
         fail(f"{what} cropped {small} of {n} images to less than 40% of their area and {large} "
              "to more than 70%: the crops should vary from 8% to 100% of the area "
@@ -126,12 +127,12 @@ def test_make_test_augs(student, gen, sizes):
     augs = ref.make_test_augs(resize, size)
     for k, (image, label) in enumerate(out):
         shape = TEST_IMAGES[k % len(images)]
-        expected, _ = augs(images[k % len(images)], labels[k % len(images)])
+        expected, _label = augs(images[k % len(images)], labels[k % len(images)])
         expect_tensor(image, expected.as_subclass(torch.Tensor),
                       what=f"{what} on a uint8 image of shape (3, {shape[0]}, {shape[1]})",
                       atol=0.03, rtol=0.0,
-                      hint="v2.Resize([resize, resize]) (both sides), v2.CenterCrop(size), "
-                           "v2.ToDtype(torch.float32, scale=True), v2.Normalize with ImageNet's "
-                           "means and standard deviations")
+                      hint=_("v2.Resize([resize, resize]) (both sides), v2.CenterCrop(size), "
+                             "v2.ToDtype(torch.float32, scale=True), v2.Normalize with "
+                             "ImageNet's means and standard deviations"))
         if label != labels[k % len(images)]:
             fail(f"{what} changed the label {labels[k % len(images)]} into {label!r}")

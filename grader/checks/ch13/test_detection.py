@@ -17,6 +17,7 @@ from grader.engine import strategies as st
 from grader.engine.compare import expect, expect_equal, expect_tensor, fail
 from grader.engine.patterns import expect_values, expect_vectorized
 from grader.engine.plugin import exercise
+from grader.i18n import _
 
 F64 = torch.float64
 
@@ -72,7 +73,7 @@ def _swapped(ns, name, args, swap_names, wrt, G, state=None):
         best, which = table.max(dim=1)
         result = torch.where(best >= iou_threshold, which, torch.full_like(which, -1))
         table = table.clone()
-        for _ in range(gt.shape[0]):
+        for _box in range(gt.shape[0]):
             flat = int(table.argmax())
             row, col = divmod(flat, gt.shape[0])
             result[row] = col
@@ -190,7 +191,7 @@ def test_box_corner_to_center(student, gen):
     b = boxes(gen, 6)
     compare_with_grads(student, gen, "box_corner_to_center", ref.box_corner_to_center, (b,), [0],
                        inputs="float64 boxes of shape (6, 4)",
-                       hint="columns (cx, cy, w, h) = ((x1+x2)/2, (y1+y2)/2, x2-x1, y2-y1)")
+                       hint=_("columns (cx, cy, w, h) = ((x1+x2)/2, (y1+y2)/2, x2-x1, y2-y1)"))
 
 
 @exercise("box_center_to_corner")
@@ -198,7 +199,8 @@ def test_box_center_to_corner(student, gen):
     b = ref.box_corner_to_center(boxes(gen, 6))
     compare_with_grads(student, gen, "box_center_to_corner", ref.box_center_to_corner, (b,), [0],
                        inputs="float64 boxes of shape (6, 4)",
-                       hint="columns (x1, y1, x2, y2) = (cx - w/2, cy - h/2, cx + w/2, cy + h/2)")
+                       hint=_("columns (x1, y1, x2, y2) = (cx - w/2, cy - h/2, cx + w/2, "
+                              "cy + h/2)"))
 
 
 # --- 13.4 anchor boxes ----------------------------------------------------------------------------
@@ -216,8 +218,8 @@ def test_multibox_prior(student, case):
     expect_values(student, "multibox_prior", ref.multibox_prior, data, sizes, ratios,
                   inputs=f"data of shape {shape}, sizes={sizes}, ratios={ratios}",
                   atol=1e-6, rtol=1e-5,
-                  hint="each pixel's n + m - 1 anchors together, pixels row by row; width "
-                       "s·sqrt(r)·h/w and height s/sqrt(r); centres ((j + 0.5)/w, (i + 0.5)/h)")
+                  hint=_("each pixel's n + m - 1 anchors together, pixels row by row; width "
+                         "s·sqrt(r)·h/w and height s/sqrt(r); centres ((j + 0.5)/w, (i + 0.5)/h)"))
 
 
 @exercise("box_iou")
@@ -226,8 +228,8 @@ def test_box_iou_values(student, gen):
     a[3] = b[1]
     a[4] = torch.tensor([2.0, 2.0, 2.5, 2.5], dtype=F64)
     got = expect_values(student, "box_iou", ref.box_iou, a, b,
-                        hint="intersection = clamp(min(x2) - max(x1), 0) · clamp(min(y2) - "
-                             "max(y1), 0); union = area1 + area2 - intersection")
+                        hint=_("intersection = clamp(min(x2) - max(x1), 0) · clamp(min(y2) - "
+                               "max(y1), 0); union = area1 + area2 - intersection"))
     expect_tensor(got, torchvision.ops.box_iou(a, b), what="box_iou(boxes1, boxes2)",
                   inputs="compared with torchvision.ops.box_iou")
 
@@ -236,7 +238,7 @@ def test_box_iou_values(student, gen):
 def test_box_iou_vectorized(student, gen):
     expect_vectorized(student, "box_iou", ref.box_iou, (boxes(gen, 3), boxes(gen, 2)),
                       (boxes(gen, 40), boxes(gen, 30)),
-                      hint="broadcast boxes1[:, None, :] against boxes2[None, :, :]")
+                      hint=_("broadcast boxes1[:, None, :] against boxes2[None, :, :]"))
 
 
 @exercise("box_iou")
@@ -287,8 +289,8 @@ def test_offset_boxes(student, gen):
     a, b = boxes(gen, 5), boxes(gen, 5)
     compare_with_grads(student, gen, "offset_boxes", ref.offset_boxes, (a, b), [0, 1],
                        swaps=["box_corner_to_center"], inputs="float64 anchors, assigned_bb "
-                       "of shape (5, 4)", hint="10·Δcentre/anchor size and 5·log(eps + size "
-                       "ratio), computed on centre-size boxes")
+                       "of shape (5, 4)", hint=_("10·Δcentre/anchor size and 5·log(eps + size "
+                                                 "ratio), computed on centre-size boxes"))
 
 
 def target_case(gen, batch=2):
@@ -312,8 +314,8 @@ def test_multibox_target(student, gen):
     names = ["bbox_offset", "bbox_mask", "class_labels"]
     for item, exp, label in zip(got, expected, names):
         expect_tensor(item, exp, what=f"{label} of {what}", atol=1e-5, rtol=1e-5,
-                      hint="class labels are the box's class + 1 (0: background); the mask "
-                           "and the offsets are flattened per example (4 entries per anchor)")
+                      hint=_("class labels are the box's class + 1 (0: background); the mask "
+                             "and the offsets are flattened per example (4 entries per anchor)"))
 
 
 @exercise("offset_inverse")
@@ -323,7 +325,7 @@ def test_offset_inverse(student, gen):
     compare_with_grads(student, gen, "offset_inverse", ref.offset_inverse, (a, o), [0, 1],
                        swaps=["box_corner_to_center", "box_center_to_corner"],
                        inputs="float64 anchors, offset_preds of shape (5, 4)",
-                       hint="centre + offset·size/10, size·exp(offset/5), then back to corners")
+                       hint=_("centre + offset·size/10, size·exp(offset/5), then back to corners"))
 
 
 @exercise("nms")
@@ -339,7 +341,7 @@ def test_nms(student, gen, kind):
     expect_equal(answer["result"], expected,
                  what=f"nms(boxes of shape (30, 4), scores of shape (30,){', with ties' if kind == 'ties' else ''}, {threshold})")  # noqa: E501
     expect_tensor(answer["result"], ref.nms(b, s, threshold), what="nms(...)",
-                  hint="equal scores: the lower index first (a stable descending sort)")
+                  hint=_("equal scores: the lower index first (a stable descending sort)"))
 
 
 @exercise("nms")
@@ -369,9 +371,9 @@ def test_multibox_detection(student, gen, nms_threshold):
                   what=f"multibox_detection(cls_probs of shape {tuple(probs.shape)}, "
                        f"offset_preds of shape {tuple(offsets.shape)}, anchors of shape "
                        f"{tuple(anchors.shape)}, {nms_threshold})",
-                  hint="rows (class_id, confidence, box): kept anchors in nms order, then "
-                       "the others with class -1; below pos_threshold: class -1 and "
-                       "confidence 1 - confidence")
+                  hint=_("rows (class_id, confidence, box): kept anchors in nms order, then "
+                         "the others with class -1; below pos_threshold: class -1 and "
+                         "confidence 1 - confidence"))
 
 
 @exercise("multibox_detection")
@@ -417,8 +419,8 @@ def test_cls_predictor(student, gen):
     info, expected, call = module_check(student, gen, "cls_predictor", (5, 3, 2),
                                         torch.nn.Conv2d(5, 9, 3, padding=1), X)
     expect_tensor(info["result"], expected, what=f"{call} on X of shape (2, 5, 4, 3)",
-                  hint="a 3×3 convolution with padding 1 to num_anchors·(num_classes + 1) "
-                       "channels")
+                  hint=_("a 3×3 convolution with padding 1 to num_anchors·(num_classes + 1) "
+                         "channels"))
 
 
 @exercise("bbox_predictor")
@@ -427,7 +429,7 @@ def test_bbox_predictor(student, gen):
     info, expected, call = module_check(student, gen, "bbox_predictor", (6, 3),
                                         torch.nn.Conv2d(6, 12, 3, padding=1), X)
     expect_tensor(info["result"], expected, what=f"{call} on X of shape (2, 6, 3, 5)",
-                  hint="a 3×3 convolution with padding 1 to num_anchors·4 channels")
+                  hint=_("a 3×3 convolution with padding 1 to num_anchors·4 channels"))
 
 
 @exercise("flatten_pred")
@@ -435,7 +437,7 @@ def test_flatten_pred(student, gen):
     P = torch.randn(2, 3, 4, 5, generator=gen, dtype=F64)
     compare_with_grads(student, gen, "flatten_pred", ref.flatten_pred, (P,), [0],
                        inputs="pred of shape (2, 3, 4, 5)",
-                       hint="move the channel axis last (permute(0, 2, 3, 1)) and flatten")
+                       hint=_("move the channel axis last (permute(0, 2, 3, 1)) and flatten"))
 
 
 @exercise("concat_preds")
@@ -446,7 +448,7 @@ def test_concat_preds(student, gen):
     answer = run(student, "concat_preds", preds, swaps=["flatten_pred"])
     expect_tensor(answer["result"], expected,
                   what="concat_preds([(2, 3, 4, 5), (2, 6, 2, 2), (2, 2, 1, 1)] tensors)",
-                  hint="flatten each scale, then concatenate along axis 1")
+                  hint=_("flatten each scale, then concatenate along axis 1"))
 
 
 @exercise("down_sample_blk")
@@ -473,8 +475,8 @@ def test_tiny_ssd(student, gen):
     for item, exp, label in zip(got, expected, ["anchors", "cls_preds", "bbox_preds"]):
         expect_tensor(item, exp, what=f"{label} of {call} on X of shape (2, 3, 64, 64)",
                       atol=1e-5, rtol=1e-5, check_dtype=label != "anchors",
-                      hint="five stages; after each: multibox_prior on its output with that "
-                           "stage's sizes and ratios [1, 2, 0.5], then both predictors")
+                      hint=_("five stages; after each: multibox_prior on its output with that "
+                             "stage's sizes and ratios [1, 2, 0.5], then both predictors"))
 
 
 @exercise("calc_loss")
@@ -489,8 +491,8 @@ def test_calc_loss(student, gen):
     compare_with_grads(student, gen, "calc_loss", ref.calc_loss,
                        (cls_preds, cls_labels, bbox_preds, bbox_labels, bbox_masks), [0, 2],
                        inputs="batch 3, 7 anchors, 2 classes",
-                       hint="mean cross-entropy over the anchors plus the mean masked L1 over "
-                            "the 4·n_a offsets, per example")
+                       hint=_("mean cross-entropy over the anchors plus the mean masked L1 over "
+                              "the 4·n_a offsets, per example"))
 
 
 @exercise("smooth_l1")
@@ -499,7 +501,7 @@ def test_smooth_l1(student, gen, sigma):
     x = st.away_from(gen, 40, points=(-1 / sigma ** 2, 1 / sigma ** 2), scale=2.0)
     compare_with_grads(student, gen, "smooth_l1", ref.smooth_l1, (x, sigma), [0],
                        inputs=f"float64 data of shape (40,), scalar={sigma}",
-                       hint="(σx)²/2 where |x| < 1/σ², else |x| - 0.5/σ²")
+                       hint=_("(σx)²/2 where |x| < 1/σ², else |x| - 0.5/σ²"))
 
 
 @exercise("focal_loss")
@@ -510,7 +512,7 @@ def test_focal_loss(student, gen, gamma):
     G = torch.randn(expected.shape, generator=gen, dtype=F64)
     answer = run(student, "focal_loss", gamma, x, wrt=[1], G=G)
     expect_tensor(answer["result"], expected, what=f"focal_loss({gamma}, x of shape (3, 5))",
-                  hint="-(1 - x)^gamma · log(x), elementwise")
+                  hint=_("-(1 - x)^gamma · log(x), elementwise"))
     leaf = x.clone().requires_grad_(True)
     (grad,) = torch.autograd.grad(ref.focal_loss(gamma, leaf), [leaf], G)
     if answer["grads"] is None:
@@ -533,8 +535,9 @@ def test_roi_pool(student, gen, scale):
     answer = run(student, "roi_pool", f, rois, (2, 3), scale, wrt=[0], G=G)
     what = f"roi_pool(features of shape (2, 3, 9, 11), 5 rois, (2, 3), {scale})"
     expect_tensor(answer["result"], expected, what=what,
-                  hint="round the scaled corners, region size x2 - x1 + 1, cell i covers "
-                       "floor(i·h/oh) to ceil((i+1)·h/oh); compared with torchvision.ops.roi_pool")
+                  hint=_("round the scaled corners, region size x2 - x1 + 1, cell i covers "
+                         "floor(i·h/oh) to ceil((i+1)·h/oh); compared with "
+                         "torchvision.ops.roi_pool"))
     leaf = f.clone().requires_grad_(True)
     (grad,) = torch.autograd.grad(torchvision.ops.roi_pool(leaf, rois, (2, 3), scale), [leaf], G)
     if answer["grads"] is None:

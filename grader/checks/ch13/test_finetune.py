@@ -19,6 +19,7 @@ import solutions.ch13 as ref
 from grader.engine import stats
 from grader.engine.compare import expect, expect_equal, expect_tensor, fail
 from grader.engine.plugin import exercise
+from grader.i18n import _
 
 # --- scenarios (run in the sandbox) ---------------------------------------------------------------
 
@@ -101,8 +102,8 @@ def test_finetune_net(student, gen):
     stats.expect_distribution(values, lambda x: ((x + bound) / (2 * bound)).clip(0, 1),
                               what=f"the {values.numel()} entries of the new fc.weight",
                               name=f"U(-{bound:.4g}, {bound:.4g})",
-                              hint="nn.init.xavier_uniform_(net.fc.weight): uniform on "
-                                   "±sqrt(6 / (fan_in + fan_out))")
+                              hint=_("nn.init.xavier_uniform_(net.fc.weight): uniform on "
+                                     "±sqrt(6 / (fan_in + fan_out))"))
     state.update(info["fc"])
     reference.load_state_dict(state)
     reference.eval()
@@ -110,8 +111,8 @@ def test_finetune_net(student, gen):
         expected = reference(X)
     expect_tensor(info["result"], expected,
                   what=f"{call} in evaluation mode on X of shape (2, 3, 32, 32)", atol=1e-4,
-                  rtol=1e-4, hint="keep every layer of the given ResNet-18 and its weights; "
-                                  "replace only fc")
+                  rtol=1e-4, hint=_("keep every layer of the given ResNet-18 and its weights; "
+                                    "replace only fc"))
 
 
 @exercise("finetune_trainer")
@@ -143,5 +144,5 @@ def test_finetune_trainer(student, gen, param_group):
         expected = p.detach() - wanted[n] * (grads[n] + 0.001 * p.detach())
         expect_tensor(info["after"][n], expected, what=f"{n} after one step of {call}",
                       atol=1e-6, rtol=1e-5,
-                      hint="plain SGD with weight_decay=0.001; the output layer fc at 10 times "
-                           "the learning rate when param_group is true")
+                      hint=_("plain SGD with weight_decay=0.001; the output layer fc at 10 times "
+                             "the learning rate when param_group is true"))

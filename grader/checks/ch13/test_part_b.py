@@ -14,6 +14,7 @@ import solutions.ch13 as ref
 from grader.engine.compare import expect, expect_tensor
 from grader.engine.patterns import expect_gradient, expect_values
 from grader.engine.plugin import exercise
+from grader.i18n import _
 
 
 def library_trans_conv(X, K):
@@ -27,8 +28,8 @@ def test_trans_conv(student, gen, shapes):
     X = torch.randn(xs, generator=gen)
     K = torch.randn(ks, generator=gen)
     got = expect_values(student, "trans_conv", library_trans_conv, X, K,
-                        hint="Y has shape (n_h + k_h - 1, n_w + k_w - 1); X[i, j] * K is added "
-                             "to Y[i:i + k_h, j:j + k_w] (the kernel is not flipped)")
+                        hint=_("Y has shape (n_h + k_h - 1, n_w + k_w - 1); X[i, j] * K is added "
+                               "to Y[i:i + k_h, j:j + k_w] (the kernel is not flipped)"))
     expect(got.dtype == X.dtype, f"trans_conv returned {got.dtype} for float32 inputs")
 
 
@@ -37,7 +38,7 @@ def test_trans_conv_gradient(student, gen):
     X = torch.randn(3, 3, generator=gen)
     K = torch.randn(2, 3, generator=gen)
     expect_gradient(student, "trans_conv", library_trans_conv, X, K, wrt=[0, 1], gen=gen,
-                    hint="build Y with differentiable operations on X and K")
+                    hint=_("build Y with differentiable operations on X and K"))
 
 
 @exercise("trans_conv")
@@ -54,12 +55,12 @@ def test_trans_conv_on_cuda(student, gen):
 def test_kernel2matrix(student, gen):
     K = torch.randn(2, 2, generator=gen)
     got = expect_values(student, "kernel2matrix", ref.kernel2matrix, K,
-                        hint="row r holds K at the positions of output r's 2×2 window in the "
-                             "flattened 3×3 input")
+                        hint=_("row r holds K at the positions of output r's 2×2 window in the "
+                               "flattened 3×3 input"))
     X = torch.randn(3, 3, generator=gen)
     expect_tensor(got @ X.reshape(-1), F.conv2d(X[None, None], K[None, None]).reshape(-1),
                   what="kernel2matrix(K) @ X.reshape(-1)", inputs="X of shape (3, 3)",
-                  hint="it must equal the cross-correlation of X with K, flattened")
+                  hint=_("it must equal the cross-correlation of X with K, flattened"))
 
 
 @exercise("bilinear_kernel")
@@ -67,8 +68,8 @@ def test_kernel2matrix(student, gen):
 def test_bilinear_kernel(student, args):
     got = student.result("bilinear_kernel", *args)
     expect_tensor(got, ref.bilinear_kernel(*args), what=f"bilinear_kernel{args}",
-                  hint="center = factor - 1 for odd sizes, factor - 0.5 for even; channel k "
-                       "maps to channel k only, the other channel pairs are zero")
+                  hint=_("center = factor - 1 for odd sizes, factor - 0.5 for even; channel k "
+                         "maps to channel k only, the other channel pairs are zero"))
 
 
 @exercise("gram")
@@ -76,7 +77,7 @@ def test_bilinear_kernel(student, args):
 def test_gram(student, gen, shape):
     X = torch.randn(shape, generator=gen, dtype=torch.float64)
     expect_values(student, "gram", ref.gram, X,
-                  hint="reshape to (c, h * w), X @ X.T, divide by c * h * w")
+                  hint=_("reshape to (c, h * w), X @ X.T, divide by c * h * w"))
     expect_gradient(student, "gram", ref.gram, X, wrt=[0], gen=gen)
 
 
@@ -85,7 +86,7 @@ def test_content_loss(student, gen):
     Y_hat = torch.randn(1, 3, 4, 5, generator=gen, dtype=torch.float64)
     Y = torch.randn(1, 3, 4, 5, generator=gen, dtype=torch.float64)
     expect_values(student, "content_loss", ref.content_loss, Y_hat, Y,
-                  hint="the mean of the squared differences")
+                  hint=_("the mean of the squared differences"))
     expect_gradient(student, "content_loss", ref.content_loss, Y_hat, Y, wrt=[0], gen=gen)
 
 
@@ -94,5 +95,5 @@ def test_content_loss(student, gen):
 def test_tv_loss(student, gen, shape):
     Y_hat = torch.randn(shape, generator=gen, dtype=torch.float64)
     expect_values(student, "tv_loss", ref.tv_loss, Y_hat,
-                  hint="0.5 * (mean |vertical differences| + mean |horizontal differences|)")
+                  hint=_("0.5 * (mean |vertical differences| + mean |horizontal differences|)"))
     expect_gradient(student, "tv_loss", ref.tv_loss, Y_hat, wrt=[0], gen=gen)

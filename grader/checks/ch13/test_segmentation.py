@@ -23,6 +23,7 @@ from course.vision import VOC_COLORMAP, VOC_VOID
 from grader.engine import stats
 from grader.engine.compare import expect, expect_equal, expect_tensor, fail, tensor
 from grader.engine.plugin import exercise
+from grader.i18n import _
 
 # --- scenarios (run in the sandbox) ---------------------------------------------------------------
 
@@ -49,7 +50,7 @@ def _label_indices_run(ns, colormap, keys, values):
 
 def _rand_crop_run(ns, feature, label, height, width, draws):
     crops = []
-    for _ in range(draws):
+    for _draw in range(draws):
         result = ns["voc_rand_crop"](feature, label, height, width)
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             return {"pair": False, "type": type(result).__name__}
@@ -145,8 +146,8 @@ def test_voc_label_indices(student, gen, size):
                        f"of shape (3, {h}, {w})",
                   inputs="a colormap2label table whose class numbers the grader chose (the "
                          "class of each colour is whatever the table says)",
-                  hint="index = (r * 256 + g) * 256 + b computed in int32 or int64 (not "
-                       "uint8), then colormap2label[index]; the result has shape (h, w)")
+                  hint=_("index = (r * 256 + g) * 256 + b computed in int32 or int64 (not "
+                         "uint8), then colormap2label[index]; the result has shape (h, w)"))
 
 
 # --- 13.9 random cropping -------------------------------------------------------------------------
@@ -181,21 +182,21 @@ def test_voc_rand_crop(student, gen, sizes):
         if not (0 <= i <= H - h and 0 <= j <= W - w):
             fail(f"{call} returned a feature crop that is no window of the image")
         expect_tensor(f, feature[:, i:i + h, j:j + w], what=f"the feature crop of {call}",
-                      hint="the crop must be feature[:, i:i + height, j:j + width] for one "
-                           "corner (i, j)")
+                      hint=_("the crop must be feature[:, i:i + height, j:j + width] for one "
+                             "corner (i, j)"))
         expect_tensor(lab, label[:, i:i + h, j:j + w],
                       what=f"the label crop of {call} (the feature crop's corner was "
                            f"({i}, {j}))",
-                      hint="crop the label at the same corner as the image, so each pixel "
-                           "keeps its label")
+                      hint=_("crop the label at the same corner as the image, so each pixel "
+                             "keeps its label"))
         counts[i, j] += 1
     stats.expect_frequencies(counts.reshape(-1), [1.0] * counts.numel(),
                              what=f"the corner (i, j) of {CROP_DRAWS} crops by {call}, "
                                   "outcome i * (W - width + 1) + j",
                              alpha=stats.split(stats.FALSE_FAILURE, 2),
-                             hint="draw i uniformly from 0 to H - height and j from 0 to "
-                                  "W - width, both included "
-                                  "(torchvision.transforms.RandomCrop.get_params)")
+                             hint=_("draw i uniformly from 0 to H - height and j from 0 to "
+                                    "W - width, both included "
+                                    "(torchvision.transforms.RandomCrop.get_params)"))
 
 
 # --- 13.11 the fully convolutional network --------------------------------------------------------
@@ -221,7 +222,7 @@ def test_fcn_net(student, gen):
     head = info["head"]
     expect_tensor(head["transpose_conv.weight"], ref.bilinear_kernel(3, 3, 64),
                   what=f"the weight of transpose_conv in {call}",
-                  hint="copy bilinear_kernel(num_classes, num_classes, 64) into it")
+                  hint=_("copy bilinear_kernel(num_classes, num_classes, 64) into it"))
     state = reference.state_dict()
     state.update({k: head[k] for k in FCN_KEYS_HEAD})
     reference.load_state_dict(state)
@@ -236,5 +237,5 @@ def test_fcn_net(student, gen):
              "stride=32)")
     expect_tensor(got, expected, what=f"{call} in evaluation mode on X of shape (1, 3, 64, 96)",
                   atol=1e-4, rtol=1e-4,
-                  hint="keep the given ResNet's layers (and weights) in order, then final_conv "
-                       "and transpose_conv")
+                  hint=_("keep the given ResNet's layers (and weights) in order, then final_conv "
+                         "and transpose_conv"))

@@ -13,6 +13,7 @@ import torch
 import solutions.ch13 as ref
 from grader.engine.compare import expect, expect_tensor, fail, sequence
 from grader.engine.plugin import exercise
+from grader.i18n import _
 
 F64 = torch.float64
 WEIGHTS = {"content_weight": 1, "style_weight": 1e3, "tv_weight": 10}
@@ -184,8 +185,8 @@ def test_style_loss(student, gen, shape):
     run_and_compare(student, gen, "style_loss", lambda a, b: torch.square(
         ref.gram(a) - b.detach()).mean(), (Y_hat, gram_Y), [0],
         what=f"style_loss(Y_hat of shape {shape}, gram_Y of shape {tuple(gram_Y.shape)})",
-        names=["the loss"], hint="the mean of the squared differences between gram(Y_hat) and "
-                                 "gram_Y")
+        names=["the loss"], hint=_("the mean of the squared differences between gram(Y_hat) and "
+                                   "gram_Y"))
 
 
 @exercise("extract_features")
@@ -201,9 +202,9 @@ def test_extract_features(student, gen, layers):
                          "8-layer net",
                     names=[f"contents[{k}]" for k in range(len(content_layers))]
                     + [f"styles[{k}]" for k in range(len(style_layers))],
-                    hint="run net[0], net[1], ... in turn on X; after layer i, append its "
-                         "output to contents if i is in content_layers and to styles if i is "
-                         "in style_layers (both when it is in both); return (contents, styles)")
+                    hint=_("run net[0], net[1], ... in turn on X; after layer i, append its "
+                           "output to contents if i is in content_layers and to styles if i is "
+                           "in style_layers (both when it is in both); return (contents, styles)"))
 
 
 @exercise("compute_loss")
@@ -219,5 +220,5 @@ def test_compute_loss(student, gen):
                     what="compute_loss(X, contents_Y_hat (1 layer), styles_Y_hat (2 layers), "
                          "contents_Y, styles_Y_gram)",
                     names=["contents_l[0]", "styles_l[0]", "styles_l[1]", "tv_l", "l"],
-                    hint="each content loss times content_weight, each style loss times "
-                         "style_weight, tv_loss(X) times tv_weight; l is the sum of them all")
+                    hint=_("each content loss times content_weight, each style loss times "
+                           "style_weight, tv_loss(X) times tv_weight; l is the sum of them all"))
