@@ -24,6 +24,17 @@ def make_train_augs(size):
     standard deviations). Applied to a uint8 image tensor ``(3, H, W)`` and its label,
     ``augs(image, label)`` returns ``(float32 image (3, size, size), label)``: v2 transforms
     leave the label as it is.
+
+    <!-- zh -->
+    书中训练时的图像增广（13.1-13.2），用 ``torchvision.transforms.v2`` 实现。
+
+    返回依次由以下变换组成的 ``v2.Compose``：``v2.RandomResizedCrop(size)``（随机裁剪图像的一块区
+    域，面积为原图的 8% 到 100%，宽高比在 3/4 到 4/3 之间，再将其缩放为 ``size × size``）、
+    ``v2.RandomHorizontalFlip()``（概率为 0.5）、``v2.ToDtype(torch.float32, scale=True)``（把 0-255
+    的 uint8 转换为 0-1 的浮点数）和 ``v2.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])``
+    （ImageNet 各通道的均值和标准差）。作用于形状为 ``(3, H, W)`` 的 uint8 图像张量及其标签时，
+    ``augs(image, label)`` 返回 ``(image, label)``，其中 ``image`` 是形状为 ``(3, size, size)`` 的
+    float32 图像：v2 变换不会改动标签。
     """
     ### BEGIN SOLUTION
     normalize = v2.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
@@ -39,6 +50,15 @@ def make_test_augs(resize, size):
     ``v2.CenterCrop(size)``, ``v2.ToDtype(torch.float32, scale=True)`` and the same
     ``v2.Normalize`` as ``make_train_augs`` (the book: ``resize=256``, ``size=224``).
     ``augs(image, label)`` returns ``(float32 image (3, size, size), label)``.
+
+    <!-- zh -->
+    书中测试时的图像处理流程（13.2），用 ``torchvision.transforms.v2`` 实现：不含任何随机性。
+
+    返回依次由 ``v2.Resize([resize, resize])``（把高和宽都缩放为 ``resize``）、
+    ``v2.CenterCrop(size)``、``v2.ToDtype(torch.float32, scale=True)`` 以及与 ``make_train_augs`` 中
+    相同的 ``v2.Normalize`` 组成的 ``v2.Compose``（书中取 ``resize=256``、``size=224``）。
+    ``augs(image, label)`` 返回 ``(image, label)``，其中 ``image`` 是形状为 ``(3, size, size)`` 的
+    float32 图像。
     """
     ### BEGIN SOLUTION
     normalize = v2.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
@@ -59,6 +79,14 @@ def finetune_net(pretrained_net, num_classes):
     ``nn.init.xavier_uniform_`` (the bias keeps ``nn.Linear``'s initialisation), keep every
     other layer and its weights, and return the network (changing it in place, as the book
     does, is fine).
+
+    <!-- zh -->
+    换上新输出层的预训练网络（微调，13.2）。
+
+    ``pretrained_net`` 是一个 ``torchvision.models.resnet18``（预训练的，或以 ``weights=None`` 创建
+    的）。把它的输出层 ``fc`` 替换为 ``nn.Linear(pretrained_net.fc.in_features, num_classes)``，并用
+    ``nn.init.xavier_uniform_`` 初始化其权重（偏置保留 ``nn.Linear`` 默认的初始化）；其余各层及其权
+    重保持不变，返回该网络（像书中那样原地修改它即可）。
     """
     ### BEGIN SOLUTION
     finetune_net = pretrained_net
@@ -76,6 +104,14 @@ def finetune_trainer(net, learning_rate, param_group=True):
     parameter of ``net`` except ``fc.weight`` and ``fc.bias`` at ``lr=learning_rate``, and one of
     ``net.fc.parameters()`` at ``lr=learning_rate * 10``. Without it, all of ``net.parameters()``
     at ``learning_rate``. Every parameter belongs to exactly one group.
+
+    <!-- zh -->
+    书中用于微调的优化器（13.2）：``weight_decay=0.001`` 的 ``torch.optim.SGD``。
+
+    当 ``param_group`` 为真时，输出层的学习速度是其余层的十倍：一个参数组包含 ``net`` 中除
+    ``fc.weight`` 和 ``fc.bias`` 之外的所有参数，学习率为 ``lr=learning_rate``；另一个参数组是
+    ``net.fc.parameters()``，学习率为 ``lr=learning_rate * 10``。否则，``net.parameters()`` 的全部参
+    数都使用学习率 ``learning_rate``。每个参数恰好属于一个参数组。
     """
     ### BEGIN SOLUTION
     if param_group:
@@ -101,6 +137,12 @@ def box_corner_to_center(boxes):
     ``boxes`` has shape ``(n, 4)``, each row ``(x1, y1, x2, y2)`` (upper-left and lower-right
     corners); return the ``(n, 4)`` rows ``(cx, cy, w, h)``: the centre, the width and the height.
     Differentiable.
+
+    <!-- zh -->
+    把边界框从两角表示法转换为中心宽度表示法。
+
+    ``boxes`` 的形状为 ``(n, 4)``，每行为 ``(x1, y1, x2, y2)``（左上角和右下角）；返回形状为
+    ``(n, 4)`` 的各行 ``(cx, cy, w, h)``：中心、宽度和高度。运算须可微。
     """
     ### BEGIN SOLUTION
     x1, y1, x2, y2 = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
@@ -118,6 +160,12 @@ def box_center_to_corner(boxes):
 
     The inverse of ``box_corner_to_center``: rows ``(cx, cy, w, h)`` of shape ``(n, 4)`` become
     ``(x1, y1, x2, y2)`` with ``x1 = cx - w / 2``, ``y2 = cy + h / 2`` and so on. Differentiable.
+
+    <!-- zh -->
+    把边界框从中心宽度表示法转换为两角表示法。
+
+    ``box_corner_to_center`` 的逆运算：形状为 ``(n, 4)`` 的各行 ``(cx, cy, w, h)`` 变为
+    ``(x1, y1, x2, y2)``，其中 ``x1 = cx - w / 2``、``y2 = cy + h / 2``，其余依此类推。运算须可微。
     """
     ### BEGIN SOLUTION
     cx, cy, w, h = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
@@ -141,6 +189,17 @@ def multibox_prior(data, sizes, ratios):
     ``s * sqrt(r) * h / w`` and height ``s / sqrt(r)`` (both relative to the image). Return the
     float32 corners ``(x1, y1, x2, y2)`` of shape ``(1, h * w * (n + m - 1), 4)``, pixels in
     row-major order and each pixel's anchors together.
+
+    <!-- zh -->
+    生成以每个像素为中心具有不同形状的锚框。
+
+    ``data`` 的形状为 ``(batch, channels, h, w)``，只用到它最后两个维度的大小及其所在设备。``sizes``
+    （缩放比 ``s_1..s_n``，取值在 (0, 1] 中）和 ``ratios``（宽高比 ``r_1..r_m``）是数值列表。每个像
+    素 ``(i, j)`` 有 ``n + m - 1`` 个以 ``((j + 0.5) / w, (i + 0.5) / h)`` 为中心的锚框，顺序为：
+    ``(s_1, r_1), ..., (s_n, r_1)``，然后是 ``(s_1, r_2), ..., (s_1, r_m)``。缩放比为 ``s``、宽高比
+    为 ``r`` 的锚框宽为 ``s * sqrt(r) * h / w``，高为 ``s / sqrt(r)``（都是相对于图像的比例）。返回
+    形状为 ``(1, h * w * (n + m - 1), 4)`` 的 float32 角坐标 ``(x1, y1, x2, y2)``：像素按行优先顺序
+    排列，同一像素的锚框排在一起。
     """
     ### BEGIN SOLUTION
     in_height, in_width = data.shape[-2:]
@@ -174,6 +233,14 @@ def box_iou(boxes1, boxes2):
     ``x1 < x2`` and ``y1 < y2``; return the ``(n, m)`` matrix of IoU, ``area(A ∩ B) /
     area(A ∪ B)`` (0 for disjoint boxes), as ``torchvision.ops.box_iou`` computes it (which you
     may not use). No Python loop over the boxes.
+
+    <!-- zh -->
+    向量化地计算两两之间的交并比（IoU）。
+
+    ``boxes1`` ``(n, 4)`` 和 ``boxes2`` ``(m, 4)`` 存放角坐标 ``(x1, y1, x2, y2)``，满足 ``x1 < x2``
+    且 ``y1 < y2``；返回形状为 ``(n, m)`` 的交并比矩阵 ``area(A ∩ B) / area(A ∪ B)``（不相交的两个框
+    为 0），与 ``torchvision.ops.box_iou`` 的计算结果相同（但不得使用它）。不要用 Python 循环遍历各
+    个框。
     """
     ### BEGIN SOLUTION
     box_area = lambda boxes: ((boxes[:, 2] - boxes[:, 0]) *  # noqa: E731
@@ -198,6 +265,16 @@ def assign_anchor_to_bbox(ground_truth, anchors, device, iou_threshold=0.5):
     best IoU is at least ``iou_threshold`` gets its best box; then, ``n_b`` times, the largest
     entry left in ``X`` (anchor ``i``, box ``j``) assigns box ``j`` to anchor ``i`` (overriding
     the first step) and row ``i`` and column ``j`` are discarded. Use ``box_iou``.
+
+    <!-- zh -->
+    将真实边界框分配给锚框。
+
+    ``ground_truth`` ``(n_b, 4)`` 和 ``anchors`` ``(n_a, 4)`` 存放角坐标。在 ``device`` 上返回形状为
+    ``(n_a,)`` 的 long 张量 ``anchors_bbox_map``：分配给每个锚框的边界框的索引，未分配则为 -1。设
+    ``X`` 为交并比矩阵（锚框 × 边界框）：首先，最大交并比不小于 ``iou_threshold`` 的每个锚框都分配到
+    与它交并比最大的边界框；然后重复 ``n_b`` 次：取 ``X`` 中剩余的最大元素（锚框 ``i``，边界框
+    ``j``），把边界框 ``j`` 分配给锚框 ``i``（覆盖第一步的结果），并丢弃第 ``i`` 行和第 ``j`` 列。使
+    用 ``box_iou``。
     """
     ### BEGIN SOLUTION
     num_anchors, num_gt_boxes = anchors.shape[0], ground_truth.shape[0]
@@ -227,6 +304,13 @@ def offset_boxes(anchors, assigned_bb, eps=1e-6):
     and ``(x_b, y_b, w_b, h_b)`` of the boxes, return ``(n, 4)`` rows
     ``(10 (x_b - x_a) / w_a, 10 (y_b - y_a) / h_a, 5 log(eps + w_b / w_a),
     5 log(eps + h_b / h_a))``. Differentiable.
+
+    <!-- zh -->
+    计算分配到的边界框相对于其锚框的偏移量（对锚框偏移量的转换）。
+
+    两个参数都是形状为 ``(n, 4)`` 的角坐标。设锚框的中心和大小为 ``(x_a, y_a, w_a, h_a)``，边界框的
+    为 ``(x_b, y_b, w_b, h_b)``，返回形状为 ``(n, 4)`` 的各行 ``(10 (x_b - x_a) / w_a,
+    10 (y_b - y_a) / h_a, 5 log(eps + w_b / w_a), 5 log(eps + h_b / h_a))``。运算须可微。
     """
     ### BEGIN SOLUTION
     c_anc = box_corner_to_center(anchors)
@@ -248,6 +332,18 @@ def multibox_target(anchors, labels):
     assigned box's class + 1, or 0 (background); ``bbox_mask`` ``(batch, 4 n_a)`` float32, 1 on
     the four entries of each assigned anchor, else 0; ``bbox_offset`` ``(batch, 4 n_a)``,
     ``offset_boxes(anchors, assigned boxes)`` masked by ``bbox_mask`` (0 for background).
+
+    <!-- zh -->
+    使用真实边界框标记锚框的类别和偏移量。
+
+    ``anchors`` 的形状为 ``(1, n_a, 4)``；``labels`` 的形状为 ``(batch, n_b, 5)``，每行为
+    ``(class, x1, y1, x2, y2)``，类别为 ``0, 1, ...``。对每个样本，用
+    ``assign_anchor_to_bbox(boxes, anchors, device)``（阈值 0.5）分配边界框。返回
+    ``(bbox_offset, bbox_mask, class_labels)``：``class_labels`` 是形状为 ``(batch, n_a)`` 的 long
+    张量，值为所分配边界框的类别加 1，未分配则为 0（背景）；``bbox_mask`` 是形状为
+    ``(batch, 4 n_a)`` 的 float32 张量，每个已分配锚框对应的四个元素为 1，其余为 0；``bbox_offset``
+    的形状为 ``(batch, 4 n_a)``，是用 ``bbox_mask`` 掩蔽后的
+    ``offset_boxes(anchors, assigned boxes)``（背景为 0）。
     """
     ### BEGIN SOLUTION
     batch_size, anchors = labels.shape[0], anchors.squeeze(0)
@@ -280,6 +376,13 @@ def offset_inverse(anchors, offset_preds):
     The inverse of ``offset_boxes`` (without ``eps``): ``anchors`` and ``offset_preds`` have shape
     ``(n, 4)``; return the ``(n, 4)`` corners of the predicted boxes, centre
     ``x_a + o_x w_a / 10``, width ``w_a exp(o_w / 5)`` and likewise for y and h. Differentiable.
+
+    <!-- zh -->
+    根据锚框和预测的偏移量来预测边界框。
+
+    ``offset_boxes`` 的逆运算（不含 ``eps``）：``anchors`` 和 ``offset_preds`` 的形状都是
+    ``(n, 4)``；返回预测边界框的角坐标，形状为 ``(n, 4)``，其中心为 ``x_a + o_x w_a / 10``，宽为
+    ``w_a exp(o_w / 5)``，y 和 h 依此类推。运算须可微。
     """
     ### BEGIN SOLUTION
     anc = box_corner_to_center(anchors)
@@ -301,6 +404,15 @@ def nms(boxes, scores, iou_threshold):
     lower index comes first (a *stable* descending sort). This is a deliberate difference from
     the book, whose ``torch.argsort(scores, descending=True)`` leaves the order of ties
     unspecified.
+
+    <!-- zh -->
+    非极大值抑制。
+
+    ``boxes`` 是形状为 ``(n, 4)`` 的角坐标，``scores`` 的形状为 ``(n,)``。反复保留剩余边界框中得分最
+    高的一个，并丢弃其余与它的交并比大于 ``iou_threshold`` 的边界框（交并比恰好等于阈值的保留）。按
+    得分从高到低的顺序返回所保留索引的 long 张量，与 ``torchvision.ops.nms`` 相同（但不得使用它）。
+    并列的处理规则：得分相同时索引小的排在前面（即 *稳定的* 降序排序）。这与书中有意不同：书中的
+    ``torch.argsort(scores, descending=True)`` 不规定并列元素的顺序。
     """
     ### BEGIN SOLUTION
     B = torch.sort(scores, dim=-1, descending=True, stable=True)[1]
@@ -329,6 +441,17 @@ def multibox_detection(cls_probs, offset_preds, anchors, nms_threshold=0.5,
     first the kept anchors in ``nms`` order, then the others in increasing index with class id
     -1; any row whose confidence is below ``pos_threshold`` gets class id -1 and confidence
     ``1 - confidence``.
+
+    <!-- zh -->
+    使用非极大值抑制预测边界框。
+
+    ``cls_probs`` 的形状为 ``(batch, 1 + q, n_a)``（第 0 行为背景），``offset_preds`` 为
+    ``(batch, 4 n_a)``，``anchors`` 为 ``(1, n_a, 4)``。对每个样本：每个锚框的类别是其概率最大的非背
+    景类别（置信度即该概率，类别编号从 0 开始），其边界框为 ``offset_inverse(anchors, offsets)``；以
+    ``nms_threshold`` 对所有边界框做 ``nms``（不区分类别）。返回形状为 ``(batch, n_a, 6)`` 的各行
+    ``(class_id, confidence, x1, y1, x2, y2)``：先是保留下来的锚框（按 ``nms`` 给出的顺序），然后是
+    其余锚框（按索引递增排列，类别编号为 -1）；置信度低于 ``pos_threshold`` 的行，类别编号都改为
+    -1，置信度改为 ``1 - confidence``。
     """
     ### BEGIN SOLUTION
     device, batch_size = cls_probs.device, cls_probs.shape[0]
@@ -364,6 +487,13 @@ def cls_predictor(num_inputs, num_anchors, num_classes):
     A ``nn.Conv2d`` from ``num_inputs`` channels to ``num_anchors * (num_classes + 1)`` channels,
     kernel 3, padding 1 (the spatial size is kept): for each pixel and anchor, one score per
     class plus the background.
+
+    <!-- zh -->
+    单发多框检测（SSD）的类别预测层。
+
+    一个 ``nn.Conv2d``，从 ``num_inputs`` 个通道到 ``num_anchors * (num_classes + 1)`` 个通道，卷积
+    核大小为 3，填充为 1（保持空间尺寸不变）：对每个像素的每个锚框，每个类别各有一个得分，外加背景的
+    得分。
     """
     ### BEGIN SOLUTION
     return nn.Conv2d(num_inputs, num_anchors * (num_classes + 1), kernel_size=3, padding=1)
@@ -375,6 +505,12 @@ def bbox_predictor(num_inputs, num_anchors):
 
     A ``nn.Conv2d`` from ``num_inputs`` channels to ``num_anchors * 4`` channels (four offsets
     per anchor), kernel 3, padding 1.
+
+    <!-- zh -->
+    单发多框检测（SSD）的边界框预测层。
+
+    一个 ``nn.Conv2d``，从 ``num_inputs`` 个通道到 ``num_anchors * 4`` 个通道（每个锚框四个偏移
+    量），卷积核大小为 3，填充为 1。
     """
     ### BEGIN SOLUTION
     return nn.Conv2d(num_inputs, num_anchors * 4, kernel_size=3, padding=1)
@@ -386,6 +522,12 @@ def flatten_pred(pred):
 
     ``pred`` ``(batch, c, h, w)``; move the channels last and flatten the rest: return
     ``(batch, h * w * c)``, ordered by pixel (row-major) then channel.
+
+    <!-- zh -->
+    展平一个尺度上的预测（以便连结多尺度的预测）。
+
+    ``pred`` 的形状为 ``(batch, c, h, w)``；把通道维移到最后并展平其余维度：返回
+    ``(batch, h * w * c)``，先按像素（行优先）再按通道排列。
     """
     ### BEGIN SOLUTION
     return torch.flatten(pred.permute(0, 2, 3, 1), start_dim=1)
@@ -397,6 +539,12 @@ def concat_preds(preds):
 
     ``preds`` is a list of ``(batch, c_i, h_i, w_i)`` tensors; return
     ``(batch, sum_i h_i w_i c_i)``, each flattened as ``flatten_pred`` does.
+
+    <!-- zh -->
+    沿轴 1 连结多个尺度展平后的预测。
+
+    ``preds`` 是形状为 ``(batch, c_i, h_i, w_i)`` 的张量的列表；返回
+    ``(batch, sum_i h_i w_i c_i)``，每个张量都像 ``flatten_pred`` 那样展平。
     """
     ### BEGIN SOLUTION
     return torch.cat([flatten_pred(p) for p in preds], dim=1)
@@ -410,6 +558,13 @@ def down_sample_blk(in_channels, out_channels):
     ``nn.BatchNorm2d(out_channels)``, ``nn.ReLU()`` (the first convolution from
     ``in_channels``), then ``nn.MaxPool2d(2)``: seven layers, indices 0-6, halving height and
     width.
+
+    <!-- zh -->
+    单发多框检测（SSD）的高和宽减半块。
+
+    一个 ``nn.Sequential``：两次依次使用 ``nn.Conv2d(·, out_channels, kernel_size=3, padding=1)``、
+    ``nn.BatchNorm2d(out_channels)``、``nn.ReLU()``（第一个卷积层的输入通道数为 ``in_channels``），
+    最后是 ``nn.MaxPool2d(2)``：共七层，索引为 0-6，将高和宽减半。
     """
     ### BEGIN SOLUTION
     blk = []
@@ -437,6 +592,21 @@ class TinySSD(nn.Module):
     ``(anchors, cls_preds, bbox_preds)``: anchors ``(1, n_a, 4)`` (stages concatenated on axis
     1), ``cls_preds`` ``(batch, n_a, num_classes + 1)`` (``concat_preds`` then reshape),
     ``bbox_preds`` ``(batch, 4 n_a)``; ``n_a = 5444`` for 256×256 input.
+
+    <!-- zh -->
+    书中的单发多框检测模型，``TinySSD(num_classes)``。
+
+    五个阶段 ``blk_0``..``blk_4``，每个阶段都有 ``cls_i = cls_predictor(c_i, 4, num_classes)`` 和
+    ``bbox_i = bbox_predictor(c_i, 4)``，其中 ``c = (64, 128, 128, 128, 128)``：``blk_0``（基本网络
+    块）是由 ``down_sample_blk`` 3→16、16→32、32→64 组成的 ``nn.Sequential``；``blk_1`` 是
+    ``down_sample_blk(64, 128)``；``blk_2`` 和 ``blk_3`` 是 ``down_sample_blk(128, 128)``；``blk_4``
+    是 ``nn.AdaptiveMaxPool2d((1, 1))``。阶段 ``i`` 的缩放比为
+    ``[[0.2, 0.272], [0.37, 0.447], [0.54, 0.619], [0.71, 0.79], [0.88, 0.961]][i]``，宽高比为
+    ``[1, 2, 0.5]``（每个像素 4 个锚框）。``forward(X)`` 依次运行各个阶段；每个阶段之后，对其输出调
+    用 ``multibox_prior`` 得到锚框，并用两个预测层得到预测值。返回
+    ``(anchors, cls_preds, bbox_preds)``：锚框 ``(1, n_a, 4)``（各阶段的锚框沿轴 1 连结），
+    ``cls_preds`` ``(batch, n_a, num_classes + 1)``（先 ``concat_preds`` 再变形），``bbox_preds``
+    ``(batch, 4 n_a)``；对 256×256 的输入，``n_a = 5444``。
     """
 
     def __init__(self, num_classes, **kwargs):
@@ -488,6 +658,14 @@ def calc_loss(cls_preds, cls_labels, bbox_preds, bbox_labels, bbox_masks):
     ``bbox_preds``, ``bbox_labels``, ``bbox_masks`` ``(batch, 4 n_a)``. Return ``(batch,)``: the
     mean over anchors of the cross-entropy of the scores, plus the mean over the ``4 n_a``
     entries of ``|bbox_preds * bbox_masks - bbox_labels * bbox_masks|``.
+
+    <!-- zh -->
+    单发多框检测（SSD）每个样本的损失函数。
+
+    ``cls_preds`` 是形状为 ``(batch, n_a, q + 1)`` 的得分，``cls_labels`` 是形状为 ``(batch, n_a)``
+    的类别；``bbox_preds``、``bbox_labels``、``bbox_masks`` 的形状都是 ``(batch, 4 n_a)``。返回形状
+    为 ``(batch,)`` 的损失：得分的交叉熵在所有锚框上的平均值，加上
+    ``|bbox_preds * bbox_masks - bbox_labels * bbox_masks|`` 在 ``4 n_a`` 个元素上的平均值。
     """
     ### BEGIN SOLUTION
     cls_loss = nn.CrossEntropyLoss(reduction='none')
@@ -505,6 +683,12 @@ def smooth_l1(data, scalar):
 
     ``(sigma * x) ** 2 / 2`` where ``|x| < 1 / sigma ** 2``, else ``|x| - 0.5 / sigma ** 2``, with
     ``sigma = scalar``; same shape as ``data``. Differentiable.
+
+    <!-- zh -->
+    书中练习（13.7）的平滑L1范数损失，逐元素计算。
+
+    当 ``|x| < 1 / sigma ** 2`` 时为 ``(sigma * x) ** 2 / 2``，否则为 ``|x| - 0.5 / sigma ** 2``，其
+    中 ``sigma = scalar``；形状与 ``data`` 相同。运算须可微。
     """
     ### BEGIN SOLUTION
     return torch.where(data.abs() < 1 / scalar ** 2, (scalar * data) ** 2 / 2,
@@ -517,6 +701,12 @@ def focal_loss(gamma, x):
 
     ``x`` holds the predicted probabilities ``p_j`` of the true classes; return
     ``-(1 - x) ** gamma * log(x)``, same shape. Differentiable.
+
+    <!-- zh -->
+    书中练习（13.7）的焦点损失，逐元素计算。
+
+    ``x`` 存放真实类别的预测概率 ``p_j``；返回 ``-(1 - x) ** gamma * log(x)``，形状与 ``x`` 相同。运
+    算须可微。
     """
     ### BEGIN SOLUTION
     return -(1 - x) ** gamma * torch.log(x)
@@ -533,6 +723,17 @@ def roi_pool(features, rois, output_size, spatial_scale=1.0):
     ``floor(i * rh / h)`` to ``ceil((i + 1) * rh / h)`` (exclusive) offset by ``y1`` and clipped to
     ``[0, H]``, likewise columns; its value is the maximum there, 0 for an empty cell. Return
     ``(k, c, h, w)``, differentiable with respect to ``features``.
+
+    <!-- zh -->
+    从零实现兴趣区域最大汇聚（兴趣区域汇聚层，13.8）。
+
+    ``features`` 的形状为 ``(batch, c, H, W)``；``rois`` 的形状为 ``(k, 5)``，每行为
+    ``(image index, x1, y1, x2, y2)``，坐标以输入为准；``output_size`` 为 ``(h, w)``。与
+    ``torchvision.ops.roi_pool`` 相同（但不得使用它）：角坐标取 ``round(x * spatial_scale)``（恰在两
+    个整数正中间时向远离零的方向舍入），区域大小为 ``max(x2 - x1 + 1, 1)``（包含两端）；输出单元
+    ``(i, j)`` 覆盖第 ``floor(i * rh / h)`` 行到第 ``ceil((i + 1) * rh / h)`` 行（不含后者），加上偏
+    移 ``y1`` 并裁剪到 ``[0, H]`` 内，列也依此类推；其值为该区域内的最大值，区域为空时为 0。返回
+    ``(k, c, h, w)``，对 ``features`` 可微。
     """
     ### BEGIN SOLUTION
     import math
@@ -575,6 +776,14 @@ def voc_colormap2label():
     is ``k`` for the colour ``VOC_COLORMAP[k] == [r, g, b]`` of each class ``k`` (0 to 20), and
     every other entry is 0 (colours that are no class, such as VOC's outlines, count as
     background). ``VOC_COLORMAP`` is the toolbox's list (``from course import VOC_COLORMAP``).
+
+    <!-- zh -->
+    从 RGB 颜色值到 VOC 类别索引的查找表（构建从RGB到VOC类别索引的映射）。
+
+    返回形状为 ``(256 ** 3,)`` 的 long 张量：对每个类别 ``k``（0 到 20）的颜色
+    ``VOC_COLORMAP[k] == [r, g, b]``，索引 ``(r * 256 + g) * 256 + b`` 处的元素为 ``k``，其余元素都
+    为 0（不对应任何类别的颜色，例如 VOC 中的物体轮廓，都算作背景）。``VOC_COLORMAP`` 是工具包中的列
+    表（``from course import VOC_COLORMAP``）。
     """
     ### BEGIN SOLUTION
     colormap2label = torch.zeros(256 ** 3, dtype=torch.long)
@@ -594,6 +803,15 @@ def voc_label_indices(colormap, colormap2label):
     pixel ``(i, j)`` is ``colormap2label[(r * 256 + g) * 256 + b]`` for that pixel's colour
     (look the class up in the table you are given; compute the index in a wide enough integer
     type: ``256 ** 3`` does not fit in uint8).
+
+    <!-- zh -->
+    标签图像中每个像素的类别索引（将VOC标签中的RGB值映射到它们的类别索引）。
+
+    ``colormap`` 是 ``read_voc_images`` 返回的标签图像：形状为 ``(3, h, w)`` 的 uint8 张量（通道依次
+    为 R、G、B）；``colormap2label`` 是形状为 ``(256 ** 3,)`` 的 long 张量，例如
+    ``voc_colormap2label()`` 的返回值。返回形状为 ``(h, w)`` 的 long 张量，其像素 ``(i, j)`` 的值为
+    该像素颜色对应的 ``colormap2label[(r * 256 + g) * 256 + b]``（在给定的查找表中查出类别；计算索引
+    时要用足够宽的整数类型：``256 ** 3`` 超出了 uint8 的范围）。
     """
     ### BEGIN SOLUTION
     colormap = colormap.permute(1, 2, 0).numpy().astype('int32')
@@ -612,6 +830,15 @@ def voc_rand_crop(feature, label, height, width):
     ``torchvision.transforms.RandomCrop.get_params`` does, and return
     ``(feature[:, i:i + height, j:j + width], label[:, i:i + height, j:j + width])``: the same
     window of both, so each pixel keeps its label.
+
+    <!-- zh -->
+    以相同方式随机裁剪图像及其标签图像（随机裁剪特征和标签图像）。
+
+    ``feature`` 和 ``label`` 是形状分别为 ``(c, H, W)`` 和 ``(c', H, W)`` 的张量（``H`` 和 ``W`` 相
+    同，且 ``H >= height``、``W >= width``）。像 ``torchvision.transforms.RandomCrop.get_params`` 那
+    样，在 ``(H - height + 1) * (W - width + 1)`` 个位置中均匀地抽取裁剪窗口的左上角 ``(i, j)``，然
+    后返回 ``(feature[:, i:i + height, j:j + width], label[:, i:i + height, j:j + width])``：两者裁
+    剪同一个窗口，使每个像素保持其标签。
     """
     ### BEGIN SOLUTION
     rect = torchvision.transforms.RandomCrop.get_params(
@@ -632,6 +859,16 @@ def trans_conv(X, K):
     ``nn.ConvTranspose2d(1, 1, (k_h, k_w), bias=False)`` with weight ``K``. The book builds the
     output with ``torch.zeros``; here it lies on ``X``'s device with ``X``'s dtype (the book's
     version gives the same values on the CPU in float32). Differentiable in ``X`` and ``K``.
+
+    <!-- zh -->
+    二维输入与二维卷积核的基本转置卷积（13.10）。
+
+    ``X`` 的形状为 ``(n_h, n_w)``，``K`` 的形状为 ``(k_h, k_w)``；步幅为 1，无填充，单通道。每个输入
+    元素 ``X[i, j]`` 都把 ``X[i, j] * K`` 加到输出中从 ``(i, j)`` 开始的窗口上，因此结果的形状为
+    ``(n_h + k_h - 1, n_w + k_w - 1)``；它等于权重为 ``K`` 的
+    ``nn.ConvTranspose2d(1, 1, (k_h, k_w), bias=False)`` 的输出。书中用 ``torch.zeros`` 创建输出；这
+    里输出要与 ``X`` 在同一设备上，且数据类型与 ``X`` 相同（在 CPU 上使用 float32 时，书中的版本给出
+    相同的值）。对 ``X`` 和 ``K`` 都可微。
     """
     ### BEGIN SOLUTION
     h, w = K.shape
@@ -651,6 +888,14 @@ def kernel2matrix(K):
     such that ``W @ X.reshape(-1)`` equals the ``2×2`` cross-correlation of ``X`` with ``K``
     flattened row by row; ``W.T`` then computes the transposed convolution. Only the book's
     sizes (``K`` of shape ``(2, 2)``) are required. Return float32 like the book.
+
+    <!-- zh -->
+    把卷积写成矩阵乘法（13.10.3）：``2×2`` 卷积核对应的 ``(4, 9)`` 权重矩阵 ``W``。
+
+    对 ``3×3`` 的输入 ``X`` 和 ``2×2`` 的卷积核 ``K``（步幅为 1，无填充），返回矩阵 ``W``，使
+    ``W @ X.reshape(-1)`` 等于 ``X`` 与 ``K`` 的 ``2×2`` 互相关运算结果按行展平后的向量；于是
+    ``W.T`` 就能计算转置卷积。只要求支持书中的尺寸（形状为 ``(2, 2)`` 的 ``K``）。像书中那样返回
+    float32。
     """
     ### BEGIN SOLUTION
     k, W = torch.zeros(5), torch.zeros((4, 9))
@@ -668,6 +913,16 @@ def bilinear_kernel(in_channels, out_channels, kernel_size):
     ``(1 - |r - center| / factor) * (1 - |c - center| / factor)`` at row ``r``, column ``c``.
     As in the book, channel ``k`` maps to channel ``k`` only: ``weight[k, k]`` is the filter,
     every other ``weight[a, b]`` is zero (``in_channels == out_channels``).
+
+    <!-- zh -->
+    用于转置卷积的双线性插值权重（13.11）。
+
+    返回形状为 ``(in_channels, out_channels, kernel_size, kernel_size)`` 的 float32 张量（即
+    ``nn.ConvTranspose2d.weight`` 的布局）。设 ``factor = (kernel_size + 1) // 2``，``kernel_size``
+    为奇数时 ``center = factor - 1``（为偶数时 ``factor - 0.5``），则第 ``r`` 行第 ``c`` 列的滤波器
+    值为 ``(1 - |r - center| / factor) * (1 - |c - center| / factor)``。与书中一样，通道 ``k`` 只映
+    射到通道 ``k``：``weight[k, k]`` 是该滤波器，其余的 ``weight[a, b]`` 都为零
+    （``in_channels == out_channels``）。
     """
     ### BEGIN SOLUTION
     factor = (kernel_size + 1) // 2
@@ -699,6 +954,18 @@ def fcn_net(pretrained_net, num_classes):
     64)`` (the biases keep their default initialisation). For an input whose height and width
     are multiples of 32, the output ``(batch, num_classes, h, w)`` has the input's height and
     width.
+
+    <!-- zh -->
+    书中基于 ResNet-18 的全卷积网络（13.11）。
+
+    ``pretrained_net`` 是一个 ``torchvision.models.resnet18``（带着其权重，预训练的或未经训练的）。
+    返回 ``net = nn.Sequential(*list(pretrained_net.children())[:-2])``（除全局平均汇聚层和全连接层
+    之外的所有层，保留其权重：状态字典中的名称为 ``0.weight``、``1.weight``……``7.1.bn2.bias``），并
+    用 ``net.add_module`` 添加两层：``final_conv``，即
+    ``nn.Conv2d(512, num_classes, kernel_size=1)``；``transpose_conv``，即
+    ``nn.ConvTranspose2d(num_classes, num_classes, kernel_size=64, padding=16, stride=32)``，其权重
+    设为 ``bilinear_kernel(num_classes, num_classes, 64)``（偏置保留默认的初始化）。当输入的高和宽都
+    是 32 的倍数时，输出 ``(batch, num_classes, h, w)`` 的高和宽与输入相同。
     """
     ### BEGIN SOLUTION
     net = nn.Sequential(*list(pretrained_net.children())[:-2])
@@ -716,6 +983,12 @@ def gram(X):
 
     ``X`` has shape ``(1, c, h, w)``. Reshape it to ``(c, h * w)`` and return the ``(c, c)``
     matrix of inner products between channels divided by ``c * h * w``. Differentiable.
+
+    <!-- zh -->
+    风格迁移中特征图的格拉姆矩阵（13.12）。
+
+    ``X`` 的形状为 ``(1, c, h, w)``。把它变形为 ``(c, h * w)``，返回各通道之间的内积构成的
+    ``(c, c)`` 矩阵除以 ``c * h * w``。运算须可微。
     """
     ### BEGIN SOLUTION
     num_channels, n = X.shape[1], X.numel() // X.shape[1]
@@ -730,6 +1003,12 @@ def content_loss(Y_hat, Y):
     The mean squared difference between the synthesized image's features ``Y_hat`` and the
     content image's features ``Y`` (same shape); ``Y`` is a fixed target, so detach it. Return a
     scalar tensor, differentiable in ``Y_hat``.
+
+    <!-- zh -->
+    风格迁移的内容损失（13.12）。
+
+    合成图像的特征 ``Y_hat`` 与内容图像的特征 ``Y``（形状相同）之间差的平方的平均值；``Y`` 是固定的
+    目标，因此要将其分离（detach）。返回一个标量张量，对 ``Y_hat`` 可微。
     """
     ### BEGIN SOLUTION
     return torch.square(Y_hat - Y.detach()).mean()
@@ -742,6 +1021,13 @@ def tv_loss(Y_hat):
     Half the sum of two means: of ``|Y_hat[:, :, i + 1, j] - Y_hat[:, :, i, j]|`` (vertical
     neighbours) and of ``|Y_hat[:, :, i, j + 1] - Y_hat[:, :, i, j]|`` (horizontal neighbours).
     Return a scalar tensor, differentiable.
+
+    <!-- zh -->
+    图像 ``Y_hat`` ``(batch, c, h, w)`` 的全变分损失（13.12）。
+
+    两个平均值之和的一半：一个是 ``|Y_hat[:, :, i + 1, j] - Y_hat[:, :, i, j]|``（竖直方向相邻的像
+    素）的平均值，另一个是 ``|Y_hat[:, :, i, j + 1] - Y_hat[:, :, i, j]|``（水平方向相邻的像素）的平
+    均值。返回一个标量张量，运算须可微。
     """
     ### BEGIN SOLUTION
     return 0.5 * (torch.abs(Y_hat[:, :, 1:, :] - Y_hat[:, :, :-1, :]).mean() +
@@ -762,6 +1048,13 @@ def style_loss(Y_hat, gram_Y):
     ``gram_Y`` ``(c, c)`` the Gram matrix of the style image's features there (a fixed target:
     detach it). Return the mean squared difference between ``gram(Y_hat)`` and ``gram_Y``, a
     scalar tensor differentiable in ``Y_hat``. Use your ``gram``.
+
+    <!-- zh -->
+    风格迁移的风格损失（13.12）。
+
+    ``Y_hat`` ``(1, c, h, w)`` 是合成图像在某个风格层上的特征，``gram_Y`` ``(c, c)`` 是风格图像在该
+    层上特征的格拉姆矩阵（固定的目标：要将其分离）。返回 ``gram(Y_hat)`` 与 ``gram_Y`` 之间差的平方
+    的平均值，它是一个对 ``Y_hat`` 可微的标量张量。使用你实现的 ``gram``。
     """
     ### BEGIN SOLUTION
     return torch.square(gram(Y_hat) - gram_Y.detach()).mean()
@@ -776,6 +1069,15 @@ def extract_features(X, content_layers, style_layers):
     in ``style_layers`` and to ``contents`` when it is in ``content_layers`` (a layer may be in
     both). Stop after the last layer either list needs or run them all. Return ``(contents,
     styles)``, two lists in increasing layer order, differentiable in ``X``.
+
+    <!-- zh -->
+    抽取 ``X`` 的内容特征和风格特征（抽取图像特征，13.12）。
+
+    在 ``X`` 上逐层运行 ``net``（一个全局的 ``nn.Sequential``：书中截断的 VGG-19，这里换成一个小网
+    络）；当 ``i`` 在 ``style_layers`` 中时，把第 ``i`` 层的输出追加到 ``styles``，当 ``i`` 在
+    ``content_layers`` 中时，追加到 ``contents``（一层可以同时属于两者）。可以在两个列表所需的最后一
+    层之后停下，也可以运行所有层。返回 ``(contents, styles)``：两个按层的顺序递增排列的列表，对
+    ``X`` 可微。
     """
     ### BEGIN SOLUTION
     contents = []
@@ -801,6 +1103,16 @@ def compute_loss(X, contents_Y_hat, styles_Y_hat, contents_Y, styles_Y_gram):
     and ``style_loss(Y_hat, Y) * style_weight`` of each pair, ``tv_loss(X) * tv_weight``, and
     their total ``l`` (the sum of all of them). Use your ``content_loss``, ``style_loss`` and
     ``tv_loss``.
+
+    <!-- zh -->
+    风格迁移的加权损失函数（13.12）。
+
+    ``X`` 是合成图像；``contents_Y_hat``/``styles_Y_hat`` 是它的内容特征和风格特征，``contents_Y``
+    是内容图像的特征，``styles_Y_gram`` 是风格图像特征的格拉姆矩阵（都是列表，按位置一一对应）。使用
+    全局权重 ``content_weight``、``style_weight`` 和 ``tv_weight``（书中分别为 1、1e3 和 10），返回
+    ``(contents_l, styles_l, tv_l, l)``：每一对的 ``content_loss(Y_hat, Y) * content_weight`` 构成的
+    列表和 ``style_loss(Y_hat, Y) * style_weight`` 构成的列表、``tv_loss(X) * tv_weight``，以及它们
+    的总和 ``l``（所有这些损失之和）。使用你实现的 ``content_loss``、``style_loss`` 和 ``tv_loss``。
     """
     ### BEGIN SOLUTION
     contents_l = [content_loss(Y_hat, Y) * content_weight for Y_hat, Y in zip(
