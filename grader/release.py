@@ -239,6 +239,18 @@ def run_nbgrader(course_root: Path, *args: str) -> None:
         raise BuildError(f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
 
 
+def _generate(course_root: Path, release: Path, db_url: str, names: list[str]) -> None:
+    """``nbgrader generate_assignment --force`` for each of ``names``, in one process."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.setdefault("JUPYTER_CONFIG_DIR", tempfile.mkdtemp(prefix="d2l-jupyter-"))
+    result = subprocess.run([sys.executable, "-m", "grader.generate", str(course_root.resolve()),
+                             str(release.resolve()), db_url, *names],
+                            cwd=course_root, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise BuildError(result.stderr.strip() or result.stdout.strip())
+
+
 def _write_toolbox(out: Path) -> None:
     from grader import __version__
 
@@ -274,25 +286,22 @@ def build(chapters: list[str] | None = None, course_root: Path = COURSE,
         if edited:
             raise BuildError("; ".join(_edited_message(a) for a in edited))
     written = []
+    for assignment, chapter, lang in built:
+        try:
+            nb = build_source(chapter, lang)
+        except localize.TranslationError as exc:
+            raise BuildError(f"{chapter} ({lang}): {exc}") from exc
+        source = course_root / "source" / assignment / f"{chapter}.ipynb"
+        source.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, source)
+        written.append(source)
     with tempfile.TemporaryDirectory(prefix="d2l-build-") as tmp:
-        for assignment, chapter, lang in built:
-            try:
-                nb = build_source(chapter, lang)
-            except localize.TranslationError as exc:
-                raise BuildError(f"{chapter} ({lang}): {exc}") from exc
-            source = course_root / "source" / assignment / f"{chapter}.ipynb"
-            source.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(nb, source)
-            written.append(source)
-            run_nbgrader(course_root, "generate_assignment", assignment, "--force",
-                      f"--CourseDirectory.root={course_root}",
-                      f"--CourseDirectory.release_directory={release.resolve()}",
-                      f"--CourseDirectory.db_url=sqlite:///{tmp}/build.db",
-                      "--log-level=WARN")
-            for extra in (release / assignment).iterdir():
-                if extra.name != f"{chapter}.ipynb":
-                    raise BuildError(f"unexpected file in the release: {extra}")
-            written.append(release / assignment / f"{chapter}.ipynb")
+        _generate(course_root, release, f"sqlite:///{tmp}/build.db", [a for a, _, _ in built])
+    for assignment, chapter, _ in built:
+        for extra in (release / assignment).iterdir():
+            if extra.name != f"{chapter}.ipynb":
+                raise BuildError(f"unexpected file in the release: {extra}")
+        written.append(release / assignment / f"{chapter}.ipynb")
     _write_toolbox(release)
     return written
 
