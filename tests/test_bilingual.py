@@ -284,3 +284,25 @@ def test_the_chinese_notebook_runs_and_its_checker_speaks_chinese(chapter, tmp_p
                      for o in c.outputs if o.get("output_type") == "stream")
     assert "与示例一致" in text and "公开检查通过" in text, text[:500]
     assert "matches the worked example" not in text
+
+
+def test_the_cli_table_speaks_the_grading_language():
+    from grader.engine import words
+    from grader.engine.report import format_table
+
+    report = {"assignment": "ch03", "score": 1, "max_score": 4, "seed": 7,
+              "exercises": [{"name": "softmax", "score": 1, "max_score": 2, "graded": True,
+                             "tests": [{"passed": False, "message": "wrong"}]},
+                            {"name": "accuracy", "score": 0, "max_score": 2, "graded": False,
+                             "tests": []}],
+              "load_errors": [{"cell": 3, "type": "NameError", "message": "x"}]}
+    english = format_table(report)
+    assert "(1 of 2 exercises graded)" in english and "first problem" in english
+    assert "seed 7 (pass --seed 7 to reproduce)" in english and not CJK.search(english)
+    try:
+        words.use("grader.i18n:words", "zh")
+        chinese = format_table(report)
+    finally:
+        words.use("", "en")
+    assert "练习" in chinese and "第一个问题" in chinese and "单元格 3" in chinese
+    assert "--seed 7" in chinese and "softmax" in chinese

@@ -183,17 +183,18 @@ def format_table(report: dict) -> str:
     graded = [ex for ex in report["exercises"] if ex.get("graded", True)]
     title = f"{report['assignment']}: "
     if len(graded) < len(report["exercises"]):
-        title += (f"{_points(sum(ex['score'] for ex in graded))} / "
-                  f"{_points(sum(ex['max_score'] for ex in graded))} "
-                  f"({len(graded)} of {len(report['exercises'])} exercises graded)")
+        title += say("{score} / {points} ({graded} of {total} exercises graded)").format(
+            score=_points(sum(ex["score"] for ex in graded)),
+            points=_points(sum(ex["max_score"] for ex in graded)),
+            graded=len(graded), total=len(report["exercises"]))
     else:
         title += f"{_points(report['score'])} / {_points(report['max_score'])}"
     if report.get("student"):
         title = f"{report['student']} — {title}"
     table = Table(show_lines=False)
-    table.add_column("exercise")
-    table.add_column("score", justify="right")
-    table.add_column("first problem", overflow="fold")
+    table.add_column(say("exercise"))
+    table.add_column(say("score"), justify="right")
+    table.add_column(say("first problem"), overflow="fold")
     for ex in graded:
         failed = [t for t in ex["tests"] if not t["passed"]]
         table.add_row(ex["name"], f"{_points(ex['score'])}/{_points(ex['max_score'])}",
@@ -202,10 +203,11 @@ def format_table(report: dict) -> str:
     console.print(table)
     lines = [title, console.export_text()]
     if report.get("error"):
-        lines.append(f"Submission error: {report['error']}")
+        lines.append(say("Submission error: {error}").format(error=report["error"]))
     for err in report.get("load_errors", []):
-        lines.append(f"Cell {err.get('cell')}: {err.get('type')}: {err.get('message')}")
-    lines.append(f"seed {report['seed']} (pass --seed {report['seed']} to reproduce)")
+        lines.append(say("Cell {cell}: {type}: {message}").format(
+            cell=err.get("cell"), type=err.get("type"), message=err.get("message")))
+    lines.append(say("seed {seed} (pass --seed {seed} to reproduce)").format(seed=report["seed"]))
     return "\n".join(lines)
 
 
